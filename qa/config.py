@@ -1,0 +1,80 @@
+"""All settings in one place: a frozen dataclass read from the environment, passed down explicitly."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _default_cache_dir() -> Path:
+    base = _env("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "qa"
+
+
+@dataclass(frozen=True)
+class Settings:
+    # corpus and index
+    articles_dir: Path = PROJECT_ROOT / "articles"
+    index_dir: Path = PROJECT_ROOT / "index"
+    embedder: str = "all-MiniLM-L6-v2"
+    chunk_max_tokens: int = 200  # MiniLM truncates at 256 word pieces; keep headroom for special tokens
+    chunk_overlap_sentences: int = 1
+    # retrieval
+    k: int = 4  # passages given to the model (FINDINGS.md: k=4 beat k=6 on accuracy and time)
+    rrf_k: int = 60
+    # LLM: an OpenAI-compatible endpoint when OPENAI_BASE_URL is set, else the embedded engine
+    base_url: str | None = None
+    api_key: str | None = None
+    model: str | None = None
+    local_model_path: Path | None = None  # QA_LOCAL_MODEL: another GGUF for the embedded engine
+    cache_dir: Path = field(default_factory=_default_cache_dir)
+    llm_timeout_s: float = 120.0
+    llm_retries: int = 1
+    llm_threads: int = 2
+    llm_ctx: int = 4096
+    llm_parallel: int = 2
+    max_answer_tokens: int = 256
+    temperature: float = 0.0
+    # questions
+    max_question_chars: int = 2000
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        s = cls()
+        env: dict[str, object] = {}
+        if v := _env("QA_INDEX_DIR"):
+            env["index_dir"] = Path(v)
+        if v := _env("QA_ARTICLES_DIR"):
+            env["articles_dir"] = Path(v)
+        if v := _env("OPENAI_BASE_URL"):
+            env["base_url"] = v
+        if v := _env("OPENAI_API_KEY"):
+            env["api_key"] = v
+        if v := _env("QA_MODEL"):
+            env["model"] = v
+        if v := _env("QA_LOCAL_MODEL"):
+            env["local_model_path"] = Path(v)
+        if v := _env("QA_CACHE_DIR"):
+            env["cache_dir"] = Path(v)
+        if v := _env("QA_LLM_TIMEOUT"):
+            env["llm_timeout_s"] = float(v)
+        if v := _env("QA_K"):
+            env["k"] = int(v)
+        if v := _env("QA_MAX_QUESTION_CHARS"):
+            env["max_question_chars"] = int(v)
+        if v := _env("QA_LLM_THREADS"):
+            env["llm_threads"] = int(v)
+        env.update({k: v for k, v in overrides.items() if v is not None})
+        return replace(s, **env)  # type: ignore[arg-type]
+
+    @property
+    def uses_embedded_llm(self) -> bool:
+        return self.base_url is None

@@ -1,0 +1,1 @@
+"""Fixtures for ingestion, index and retrieval (owned by the core)."""

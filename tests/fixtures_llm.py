@@ -1,0 +1,1 @@
+"""Fixtures for LLM access: the stub OpenAI-compatible server and the tiny real engine."""
