@@ -1,0 +1,406 @@
+"""Grounding: number the retrieved sentences, verify what the model cites, decide what is supported.
+
+Everything here is plain code over strings and offsets, so every check is deterministic and testable
+without a model. A citation is never model text: it is a span of the article, found by offsets.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+
+from qa.types import Citation, Passage
+
+# ---------------------------------------------------------------------------------------------
+# Sentences of the retrieved passages
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence of a retrieved passage, with offsets into its article (not into the passage)."""
+
+    n: int  # 1-based number shown to the model
+    article_id: str
+    start: int
+    end: int
+    text: str
+    passage: int  # index into the passages list
+
+
+def number_sentences(passages: Sequence[Passage]) -> list[Sentence]:
+    """Split passages into sentences and number them once each (overlapping chunks repeat some)."""
+    from qa.chunk import sentence_spans
+
+    seen: set[tuple[str, int, int]] = set()
+    out: list[Sentence] = []
+    for pi, p in enumerate(passages):
+        for s, e in sentence_spans(p.text):
+            key = (p.article_id, p.start + s, p.start + e)
+            if key in seen:
+                continue
+            seen.add(key)
+            out.append(Sentence(len(out) + 1, p.article_id, p.start + s, p.start + e, p.text[s:e], pi))
+    return out
+
+
+def format_sentences(sentences: Sequence[Sentence], passages: Sequence[Passage]) -> str:
+    """One line per sentence, grouped under a short header per passage; lean, since prefill is costly."""
+    lines: list[str] = []
+    last = -1
+    for s in sentences:
+        if s.passage != last:
+            p = passages[s.passage]
+            meta = p.source + (f", {p.published_at[:10]}" if p.published_at else "")
+            lines.append(f"# {_shorten(p.title, 80)} ({meta})")
+            last = s.passage
+        lines.append(f"[{s.n}] {_one_line(s.text)}")
+    return "\n".join(lines)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _shorten(text: str, n: int) -> str:
+    text = _one_line(text)
+    return text if len(text) <= n else text[: n - 1].rstrip() + "…"
+
+
+# ---------------------------------------------------------------------------------------------
+# Normalised tokens, numbers and terms
+
+_STOP = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "if",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "by",
+        "for",
+        "with",
+        "from",
+        "as",
+        "into",
+        "about",
+        "over",
+        "after",
+        "before",
+        "than",
+        "then",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "am",
+        "do",
+        "does",
+        "did",
+        "done",
+        "has",
+        "have",
+        "had",
+        "having",
+        "will",
+        "would",
+        "shall",
+        "should",
+        "can",
+        "could",
+        "may",
+        "might",
+        "must",
+        "it",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "there",
+        "here",
+        "he",
+        "she",
+        "they",
+        "them",
+        "his",
+        "her",
+        "their",
+        "our",
+        "we",
+        "you",
+        "your",
+        "i",
+        "me",
+        "my",
+        "mine",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "when",
+        "where",
+        "why",
+        "how",
+        "many",
+        "much",
+        "more",
+        "most",
+        "some",
+        "any",
+        "all",
+        "each",
+        "other",
+        "such",
+        "no",
+        "not",
+        "nor",
+        "only",
+        "own",
+        "same",
+        "so",
+        "too",
+        "very",
+        "s",
+        "t",
+        "just",
+        "also",
+        "up",
+        "out",
+        "down",
+        "off",
+        "again",
+        "further",
+        "once",
+        "said",
+        "says",
+        "say",
+        "according",
+        "tell",
+        "told",
+        "us",
+    ]
+)
+_QUESTION_WORDS = frozenset(["what", "which", "who", "whom", "whose", "when", "where", "why", "how"])
+_WORD = re.compile(r"[^\W_]+(?:[’'][^\W_]+)?", re.UNICODE)
+_NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:[,\u202f\u00a0 ]\d{3})+|\d+)(?:\.(\d+))?(?!\w)")
+_NUMBER_WORDS = {
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+    "ten": "10",
+    "eleven": "11",
+    "twelve": "12",
+    "dozen": "12",
+    "hundred": "100",
+    "thousand": "1000",
+    "million": "1000000",
+}
+
+
+def fold(text: str) -> str:
+    """Case-, accent- and quote-insensitive form for matching (never for display)."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return text.replace("’", "'").replace("‘", "'").casefold()
+
+
+@cache
+def _stemmer():  # type: ignore[no-untyped-def]
+    import Stemmer  # PyStemmer, already a dependency of the BM25 index
+
+    return Stemmer.Stemmer("english")
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(fold(text))
+
+
+def stems(text: str) -> set[str]:
+    """Stemmed content words (no stopwords)."""
+    ws = [w for w in words(text) if w not in _STOP]
+    return set(_stemmer().stemWords(ws))
+
+
+def numbers(text: str) -> set[str]:
+    """Numbers as canonical strings: '6,000' and '6000' are one number; number words count too."""
+    out = set()
+    for m in _NUMBER.finditer(text):
+        whole = re.sub(r"[,\u202f\u00a0 ]", "", m.group(1)).lstrip("0") or "0"
+        out.add(whole + (f".{m.group(2)}" if m.group(2) and m.group(2).strip("0") else ""))
+    for w in words(text):
+        if w in _NUMBER_WORDS:
+            out.add(_NUMBER_WORDS[w])
+    return out
+
+
+def specific_terms(question: str) -> set[str]:
+    """Terms a passage must contain for it to answer the question: numbers and proper names.
+
+    Proper names are capitalised words that are not the first word and not question words; this is a
+    lexical heuristic on purpose — cheap, explainable, and it catches questions about a year or an entity
+    the articles never mention ("in 2021", "WhatsApp").
+    """
+    terms = set(numbers(question))
+    tokens = _WORD.findall(question)
+    for i, tok in enumerate(tokens):
+        if i == 0 or not tok[:1].isupper():
+            continue
+        f = fold(tok)
+        if f in _STOP or f in _QUESTION_WORDS or len(f) < 2:
+            continue
+        terms.add(f)
+    return terms
+
+
+def missing_terms(question: str, evidence: str) -> set[str]:
+    """Specific terms of the question that the evidence does not contain (fuzzy for misspellings)."""
+    ev_words = set(words(evidence))
+    ev_numbers = numbers(evidence)
+    ev_stems = stems(evidence)
+    missing = set()
+    for term in specific_terms(question):
+        if term[:1].isdigit():
+            if term not in ev_numbers:
+                missing.add(term)
+            continue
+        if term in ev_words or _stemmer().stemWord(term) in ev_stems:
+            continue
+        if len(term) >= 5 and any(_close(term, w) for w in ev_words if abs(len(w) - len(term)) <= 1):
+            continue
+        # "U.S." is written "US", "U.S." and "United States" interchangeably in news
+        if term in {"us", "u"} and ({"us", "u"} & ev_words or "united" in ev_words):
+            continue
+        missing.add(term)
+    return missing
+
+
+def _close(a: str, b: str) -> bool:
+    """Edit distance ≤ 1 (one typo)."""
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = j = edits = 0
+    while i < len(a) and j < len(b):
+        if a[i] == b[j]:
+            i += 1
+            j += 1
+            continue
+        edits += 1
+        if edits > 1:
+            return False
+        if len(a) == len(b):
+            i += 1
+        j += 1
+    return edits + (len(b) - j) + (len(a) - i) <= 1
+
+
+def coverage(question: str, evidence: str) -> float:
+    """Share of the question's content stems found in the evidence (question words excluded)."""
+    q = stems(question) - {_stemmer().stemWord(w) for w in _QUESTION_WORDS}
+    if not q:
+        return 1.0
+    return len(q & stems(evidence)) / len(q)
+
+
+# ---------------------------------------------------------------------------------------------
+# Support: does an evidence sentence back an answer sentence?
+
+
+def support(claim: str, evidence: str) -> float:
+    """How well ``evidence`` supports ``claim``: 0 when a number of the claim is absent, else stem overlap."""
+    claim_numbers = numbers(claim)
+    if claim_numbers and not claim_numbers <= numbers(evidence):
+        return 0.0
+    claim_stems = stems(claim)
+    if not claim_stems:
+        return 1.0 if claim_numbers else 0.0
+    return len(claim_stems & stems(evidence)) / len(claim_stems)
+
+
+def best_support(
+    claim: str, candidates: Iterable[Sentence], question: str = "", context: dict[int, str] | None = None
+) -> tuple[float, list[Sentence]]:
+    """The sentences that best support ``claim``; ties broken by how much of the question they cover.
+
+    Words the answer repeats from the question are found in the evidence's neighbourhood too, so
+    ``context`` (sentence number → neighbouring text) may be given to score claims that span sentences.
+    """
+    best: tuple[float, float] = (0.0, 0.0)
+    chosen: list[Sentence] = []
+    for s in candidates:
+        text = s.text if context is None else context.get(s.n, s.text)
+        score = (round(support(claim, text), 3), coverage(question, text) if question else 0.0)
+        if score > best:
+            best, chosen = score, [s]
+    return best[0], chosen
+
+
+# ---------------------------------------------------------------------------------------------
+# Citations: built from offsets, checked against the article
+
+
+def make_citation(marker: int, sentence: Sentence, passage: Passage, article_text: str) -> Citation | None:
+    """A citation for ``sentence`` if, and only if, the article text at its offsets is that sentence."""
+    if article_text[sentence.start : sentence.end] != sentence.text:
+        return None
+    return Citation(
+        marker=marker,
+        article_id=sentence.article_id,
+        title=passage.title,
+        source=passage.source,
+        quote=sentence.text,
+        start=sentence.start,
+        end=sentence.end,
+        published_at=passage.published_at,
+    )
+
+
+def locate_quote(quote: str, article_text: str) -> tuple[int, int] | None:
+    """Find a free-text quote in the article, tolerant of case, accents, quotes and spacing.
+
+    Models alter quotes subtly ("U.S." → "U. S.", accents dropped); this snaps such a quote back to the
+    exact source span, or returns None when the quote is not in the article.
+    """
+    if not quote.strip():
+        return None
+    exact = article_text.find(quote)
+    if exact >= 0:
+        return exact, exact + len(quote)
+    # Build a folded copy of the article that keeps a map back to original offsets.
+    folded_chars: list[str] = []
+    index: list[int] = []
+    for i, ch in enumerate(article_text):
+        for f in fold(ch):
+            if f.isalnum():
+                folded_chars.append(f)
+                index.append(i)
+    needle = "".join(c for c in fold(quote) if c.isalnum())
+    if not needle:
+        return None
+    pos = "".join(folded_chars).find(needle)
+    if pos < 0:
+        return None
+    return index[pos], index[pos + len(needle) - 1] + 1
