@@ -246,7 +246,8 @@ def numbers(text: str) -> set[str]:
     out = set()
     for m in _NUMBER.finditer(text):
         whole = re.sub(r"[,\u202f\u00a0 ]", "", m.group(1)).lstrip("0") or "0"
-        out.add(whole + (f".{m.group(2)}" if m.group(2) and m.group(2).strip("0") else ""))
+        frac = (m.group(2) or "").rstrip("0")
+        out.add(whole + (f".{frac}" if frac else ""))
     for w in words(text):
         if w in _NUMBER_WORDS:
             out.add(_NUMBER_WORDS[w])
