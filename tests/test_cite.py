@@ -112,7 +112,6 @@ def test_locate_quote_snaps_altered_quotes_to_the_exact_span(quote):
         return "".join(c for c in cite.fold(t) if c.isalnum())
 
     assert alnum(found) == alnum(quote)
-    assert found[0].isalnum() and found[-1].isalnum()
 
 
 def test_locate_quote_rejects_fabrications():
