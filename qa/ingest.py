@@ -115,26 +115,42 @@ _FTFY_CONFIG = ftfy.TextFixerConfig(uncurl_quotes=False)
 
 
 def _plausible_repair(original: str, repaired: str) -> bool:
-    """A repaired run must be shorter, free of replacement chars, and made of Latin letters."""
+    """A repaired run must be shorter (two or three damaged chars become one letter), free of
+    replacement chars, and made only of Latin letters."""
     if not repaired or len(repaired) >= len(original) or "\ufffd" in repaired:
         return False
-    if not all(ch.isalpha() and "\u00c0" <= ch <= "\u024f" for ch in repaired):
-        return False
-    return sum(ch in _LEAD_CHARS for ch in repaired) < sum(ch in _LEAD_CHARS for ch in original)
+    return all(ch.isalpha() and "\u00c0" <= ch <= "\u024f" for ch in repaired)
 
 
-def _repair_run(match: re.Match[str]) -> str:
-    run = match.group(0)
-    if not any(ch in _LEAD_CHARS for ch in run):
-        return run
-    for codec in ("cp1250", "iso-8859-2"):
-        try:
-            repaired = run.encode(codec).decode("utf-8")
-        except (UnicodeEncodeError, UnicodeDecodeError):
-            continue
-        if _plausible_repair(run, repaired):
-            return repaired
-    return run
+def _case_anomalies(before: str, repaired: str) -> int:
+    """Upper-case letters straight after a lower-case one ("JosÊ"): a sign the wrong codec was used."""
+    context = before + repaired
+    offset = len(before)
+    return sum(
+        1
+        for i, ch in enumerate(repaired)
+        if ch.isupper() and offset + i > 0 and context[offset + i - 1].islower()
+    )
+
+
+def _repair_runs(text: str, codecs: tuple[str, ...]) -> str:
+    def repair(match: re.Match[str]) -> str:
+        run = match.group(0)
+        if not any(ch in _LEAD_CHARS for ch in run):
+            return run
+        before = text[max(match.start() - 1, 0) : match.start()]
+        candidates: list[tuple[int, int, str]] = []
+        for rank, codec in enumerate(codecs):
+            try:
+                repaired = run.encode(codec).decode("utf-8")
+            except (UnicodeEncodeError, UnicodeDecodeError):
+                continue
+            anomalies = _case_anomalies(before, repaired)
+            if _plausible_repair(run, repaired) and anomalies <= _case_anomalies(before, run):
+                candidates.append((anomalies, rank, repaired))
+        return min(candidates)[2] if candidates else run
+
+    return _NON_ASCII_RUN.sub(repair, text)
 
 
 def repair_central_european_mojibake(text: str) -> str:
@@ -142,10 +158,15 @@ def repair_central_european_mojibake(text: str) -> str:
 
     ftfy does not handle this codec pair. Each run of non-ASCII characters that contains a character a
     UTF-8 lead byte maps to is re-encoded and decoded as UTF-8; the repair is kept only when it decodes
-    strictly and yields fewer, all-Latin letters. Genuine Czech, Polish or Romanian text ("Dvořák",
+    strictly into fewer Latin letters without adding case oddities ("JosÊ"); cp1250 is tried first
+    unless C1 control characters show ISO-8859-2. Genuine Czech, Polish or Romanian text ("Dvořák",
     "Łódź", "Ştefan") does not form valid UTF-8 byte sequences, so it stays unchanged.
     """
-    return _NON_ASCII_RUN.sub(_repair_run, text)
+    # C1 control characters can only come from ISO-8859-2 (cp1250 maps those bytes to printable
+    # characters), so their presence decides which codec is tried first.
+    iso_first = re.search("[\x80-\x9f]", text) is not None
+    codecs = ("iso-8859-2", "cp1250") if iso_first else ("cp1250", "iso-8859-2")
+    return _repair_runs(text, codecs)
 
 
 _SPACES = re.compile(r"[^\S\n]+")
