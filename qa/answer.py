@@ -280,7 +280,7 @@ class Pipeline:
                 visible = streamer.feed(delta)
                 if visible:
                     yield Delta(visible)
-            stats = getattr(stream, "stats", None)
+            stats = getattr(stream, "result", None)
         except LLMError as exc:
             log.warning("LLM unavailable, answering extractively: %s", exc)
             yield finish(self._extractive(base, standalone, sentences, passages))
@@ -290,6 +290,8 @@ class Pipeline:
             "prompt_tokens": getattr(stats, "prompt_tokens", 0) or 0,
             "ttft_ms": getattr(stats, "ttft_ms", None),
             "completion_tokens": getattr(stats, "completion_tokens", 0) or 0,
+            "engine_prefill_ms": getattr(stats, "prefill_ms", None),
+            "decode_tps": getattr(stats, "decode_tps", None),
         }
         parsed = parse_model_output("".join(raw))
         if parsed is None:

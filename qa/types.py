@@ -64,6 +64,8 @@ class Timings:
     ttft_ms: float | None = None  # time to first generated token
     total_ms: float = 0.0
     completion_tokens: int = 0
+    engine_prefill_ms: float | None = None  # the engine's own prompt-processing time, when reported
+    decode_tps: float | None = None  # generated tokens per second, when reported
 
 
 @dataclass(frozen=True)
