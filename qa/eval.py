@@ -590,7 +590,7 @@ def run(
             settings = replace(settings, index_dir=Path(tmp.name), articles_dir=corpus_file.parent)
             from qa.index import build_index
 
-            build_index([corpus_file], index_dir=settings.index_dir, settings=settings)
+            build_index([corpus_file], index_dir=settings.index_dir, settings=settings, progress=progress)
             corpus = _read_corpus([corpus_file])
         else:
             corpus = _read_corpus([settings.articles_dir])
