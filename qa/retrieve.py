@@ -1,0 +1,190 @@
+"""Hybrid retrieval: dense (FAISS) + BM25, fused by reciprocal rank fusion, filtered and de-duplicated.
+
+>>> from qa.retrieve import retrieve
+>>> [p.title for p in retrieve("Where did the caravan leave from?", k=2)]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from qa.config import Settings
+from qa.errors import QuestionError
+from qa.types import Article, Passage
+
+if TYPE_CHECKING:
+    from qa.embed import Embedder
+    from qa.index import Index
+
+
+def check_question(question: str, settings: Settings) -> str:
+    """The question stripped; QuestionError if it is empty or too long."""
+    if not isinstance(question, str) or not question.strip():
+        raise QuestionError("the question is empty: ask something about the articles")
+    question = question.strip()
+    if len(question) > settings.max_question_chars:
+        raise QuestionError(
+            f"the question is {len(question)} characters long; the limit is {settings.max_question_chars}"
+        )
+    return question
+
+
+def rrf(rankings: list[np.ndarray], k: int = 60) -> dict[int, float]:
+    """Reciprocal rank fusion: ``sum(1 / (k + rank))`` over the rankings an id appears in (rank from 1)."""
+    fused: dict[int, float] = {}
+    for ids in rankings:
+        for rank, id_ in enumerate(ids.tolist(), start=1):
+            fused[id_] = fused.get(id_, 0.0) + 1.0 / (k + rank)
+    return fused
+
+
+class Retriever:
+    """Finds the passages of the index that best match a question.
+
+    >>> r = Retriever(open_index(), get_embedder())  # doctest: +SKIP
+    >>> r.retrieve("How many migrants are in the caravan?", k=3, source="000_f201e7d1f3c5cdc5")  # doctest: +SKIP
+    """
+
+    def __init__(self, index: Index, embedder: Embedder, settings: Settings | None = None) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.settings = settings or Settings.from_env()
+        if embedder.dim != index.dim:
+            raise ValueError(f"embedder dim {embedder.dim} != index dim {index.dim}")
+
+    @property
+    def version(self) -> tuple[int, int]:
+        return self.index.version
+
+    def retrieve(
+        self,
+        question: str,
+        k: int = 5,
+        *,
+        source: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> list[Passage]:
+        """The ``k`` best passages for ``question``, best first.
+
+        ``source`` keeps one outlet (case-insensitive); ``since``/``until`` keep articles published in
+        that range (ISO dates, inclusive; articles without a date are then excluded).
+        """
+        question = check_question(question, self.settings)
+        if k < 1:
+            raise ValueError(f"k must be at least 1, got {k}")
+        ix = self.index
+        allowed: np.ndarray | None = None
+        if source or since or until:
+            allowed = ix.catalog.chunk_ids_where(source=source, since=since, until=until)
+            if not len(allowed):
+                return []
+        n = max(50, 4 * k)
+        qvec = self.embedder.encode([question])[0]
+        d_scores, d_ids = ix.vectors.search(qvec[None, :], n, allowed=allowed)
+        d_scores, d_ids = d_scores[0], d_ids[0]
+        keep = d_ids >= 0
+        d_scores, d_ids = d_scores[keep], d_ids[keep]
+        _, b_ids = ix.bm25.search(question, n, allowed=allowed)
+        fused = rrf([d_ids, b_ids], k=self.settings.rrf_k)
+        if not fused:
+            return []
+        dense = dict(zip(d_ids.tolist(), d_scores.tolist(), strict=True))
+        order = sorted(fused, key=lambda i: (-fused[i], -dense.get(i, -1.0), i))
+        rows = {c.id: c for c in ix.catalog.chunks(order)}
+
+        # De-duplicate: overlapping chunks of one article (the chunker overlaps neighbours by a
+        # sentence) would show the same text twice; keep the better-ranked one.
+        kept: list = []
+        spans: dict[str, list[tuple[int, int]]] = {}
+        for id_ in order:
+            c = rows.get(id_)
+            if c is None:
+                continue
+            if any(c.start < e and s < c.end for s, e in spans.get(c.article_id, ())):
+                continue
+            spans.setdefault(c.article_id, []).append((c.start, c.end))
+            kept.append(c)
+            if len(kept) == k:
+                break
+
+        missing = [c.id for c in kept if c.id not in dense]
+        if missing:  # found by BM25 only: the abstention gate still needs their cosine
+            vecs = ix.vectors.get(np.asarray(missing, dtype=np.int64))
+            dense.update(zip(missing, (vecs @ qvec).tolist(), strict=True))
+        meta = ix.catalog.article_meta(c.article_id for c in kept)
+        out = []
+        for c in kept:
+            title, src, published_at, url = meta[c.article_id]
+            out.append(
+                Passage(
+                    article_id=c.article_id,
+                    title=title,
+                    source=src,
+                    published_at=published_at,
+                    text=c.text,
+                    start=c.start,
+                    end=c.end,
+                    score=float(fused[c.id]),
+                    dense_score=float(dense[c.id]),
+                    url=url,
+                )
+            )
+        return out
+
+    def get_article(self, article_id: str) -> Article:
+        """The full article (``Passage``/``Citation`` offsets index into its ``text``); KeyError if unknown."""
+        article = self.index.catalog.article(article_id)
+        if article is None:
+            raise KeyError(f"no article {article_id!r} in the index {self.index.index_dir}")
+        return article
+
+
+# --------------------------------------------------------------------------------------------------
+# The lazily built default retriever behind the module-level API.
+
+_DEFAULT: dict[Path, Retriever] = {}
+_DEFAULT_LOCK = threading.Lock()
+
+
+def default_retriever(settings: Settings | None = None, *, progress: bool = True) -> Retriever:
+    """A cached Retriever over ``settings.index_dir`` (settings from the environment by default).
+
+    Builds the index over ``settings.articles_dir`` first if there is none; reopens the index when it
+    changed on disk (another process or thread re-indexed), so callers always see the latest articles.
+    """
+    from qa.embed import get_embedder
+    from qa.index import ensure_index, index_version
+
+    settings = settings or Settings.from_env()
+    key = Path(settings.index_dir).resolve()
+    with _DEFAULT_LOCK:
+        current = _DEFAULT.get(key)
+        if current is not None and current.settings == settings and index_version(key) == current.version:
+            return current
+        index = ensure_index(settings, progress=progress)
+        retriever = Retriever(index, get_embedder(settings.embedder), settings)
+        _DEFAULT[key] = retriever
+        return retriever
+
+
+def retrieve(
+    question: str,
+    k: int = 5,
+    *,
+    source: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    settings: Settings | None = None,
+) -> list[Passage]:
+    """The ``k`` best passages for ``question`` from the default index (see :meth:`Retriever.retrieve`)."""
+    return default_retriever(settings).retrieve(question, k, source=source, since=since, until=until)
+
+
+def get_article(article_id: str, *, settings: Settings | None = None) -> Article:
+    """An indexed article by id, from the default index; KeyError if unknown."""
+    return default_retriever(settings).get_article(article_id)
