@@ -17,7 +17,7 @@ import re
 import threading
 import time
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -209,11 +209,10 @@ class Pipeline:
         return get_embedder(self.settings.embedder).encode(texts)
 
     def _article_text(self, article_id: str) -> str:
-        from qa.retrieve import get_article
-
         getter = getattr(self.retriever, "get_article", None)
-        article = getter(article_id) if getter else get_article(article_id)
-        return article.text
+        if getter is None:
+            from qa.retrieve import get_article as getter
+        return getter(article_id).text
 
     # public --------------------------------------------------------------------------------
     def ask(
@@ -358,7 +357,7 @@ class Pipeline:
             return None
         by_n = {s.n: s for s in sentences}
         cited = [by_n[i] for i in dict.fromkeys(ids) if i in by_n]  # out-of-range ids are dropped
-        context = _neighbourhood(sentences)
+        context = _neighbourhood(sentences, self._article_text)
         claims = [text[a:b] for a, b in sentence_spans(text)] or [text]
 
         markers: dict[tuple[str, int, int], int] = {}
@@ -420,7 +419,7 @@ class Pipeline:
         others = [s for s in sentences if s.article_id != primary.article_id and cite.numbers(s.text)]
         if not others:
             return None
-        context = _neighbourhood(sentences)
+        context = _neighbourhood(sentences, self._article_text)
         primary_ctx = next(
             (
                 context[s.n]
@@ -482,7 +481,7 @@ class Pipeline:
         """Quote the best-supported sentences when the model is unavailable; still verified."""
         if not sentences:
             return replace(self._abstain(base, question), extractive=True, notice=LLM_UNAVAILABLE)
-        context = _neighbourhood(sentences)
+        context = _neighbourhood(sentences, self._article_text)
         vecs = self._embed([question, *(context[s.n] for s in sentences)])
         scores = vecs[1:] @ vecs[0] + 0.1 * np.array([cite.coverage(question, s.text) for s in sentences])
         order = [int(i) for i in np.argsort(-scores)[:2]]
@@ -537,16 +536,19 @@ def _years_of(text: str) -> set[str]:
     return {n for n in cite.numbers(text) if re.fullmatch(r"(1[89]|20)\d\d", n)}
 
 
-def _neighbourhood(sentences: Sequence[Sentence]) -> dict[int, str]:
-    """Each sentence with the sentence before it in the same article, for claims that span both."""
+def _neighbourhood(sentences: Sequence[Sentence], article_text: Callable[[str], str]) -> dict[int, str]:
+    """Each sentence with the sentence before it in its article, for claims that span both.
+
+    News sentences lean on the previous one ("At least 8,000 asylum seekers…" follows "…a massive migrant
+    caravan…"), so relevance and support are judged on the pair, read from the article itself.
+    """
+    from qa.chunk import sentence_spans
+
     out: dict[int, str] = {}
-    prev: Sentence | None = None
     for s in sentences:
-        ctx = s.text
-        if prev is not None and prev.article_id == s.article_id and 0 <= s.start - prev.end <= 3:
-            ctx = prev.text + " " + s.text
-        out[s.n] = ctx
-        prev = s
+        text = article_text(s.article_id)
+        before = [(a, b) for a, b in sentence_spans(text) if b <= s.start]
+        out[s.n] = f"{text[before[-1][0] : before[-1][1]]} {s.text}" if before else s.text
     return out
 
 
