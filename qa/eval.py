@@ -400,7 +400,9 @@ def load_questions(path: str | Path) -> list[EvalQuestion]:
                 d = json.loads(line)
             except json.JSONDecodeError as e:
                 raise QAError(f"{path}:{n}: not valid JSON ({e.msg}). Fix that line and rerun.") from e
-            qtype = RGB_TYPES.get(d.get("type", "fact"), d.get("type", "fact"))
+            qtype = d.get("type") or "fact"
+            if "fake_answer" in d or "answer_rgb" in d:  # an RGB record: its type names mean other things
+                qtype = RGB_TYPES.get(qtype, qtype)
             answer = [] if qtype in ABSTAIN_TYPES else list(d.get("answer") or [])
             evidence = tuple(
                 Evidence(quote=e["quote"], file=e.get("file"), article_id=e.get("article_id"))
@@ -704,10 +706,11 @@ def format_table(report: Report) -> str:
     for key in SUMMARY_KEYS:
         lines.append(f"{key:<24} {_fmt(report.summary.get(key))}")
     lines.append("")
-    header = f"{'type':<14}" + "".join(f"{c:>20}" for c in TYPE_COLUMNS)
-    lines.append(header)
+    widths = [max(len(c), 5) + 2 for c in TYPE_COLUMNS]
+    lines.append(f"{'type':<14}" + "".join(f"{c:>{w}}" for c, w in zip(TYPE_COLUMNS, widths, strict=True)))
     for t, s in report.per_type.items():
-        lines.append(f"{t:<14}" + "".join(f"{_fmt(s.get(c)):>20}" for c in TYPE_COLUMNS))
+        cells = (f"{_fmt(s.get(c)):>{w}}" for c, w in zip(TYPE_COLUMNS, widths, strict=True))
+        lines.append(f"{t:<14}" + "".join(cells))
     return "\n".join(lines)
 
 

@@ -223,10 +223,22 @@ def test_summarize_empty_is_all_na() -> None:
 
 def test_load_questions_maps_rgb_types(tmp_path: Path) -> None:
     lines = [
-        {"id": "r1", "question": "Q?", "answer": ["Norway"], "type": "single_hop_news", "evidence": []},
+        {
+            "id": "r1",
+            "question": "Q?",
+            "answer": ["Norway"],
+            "type": "single_hop_news",
+            "fake_answer": "U.S.",
+        },
         {"id": "r2", "question": "Q?", "answer": ["Norway"], "fake_answer": "U.S.", "type": "counterfactual"},
-        {"id": "r3", "question": "Q?", "answer": ["Insufficient information."], "type": "unanswerable"},
-        {"id": "r4", "question": "Q?", "answer": ["Norway"], "type": "conflicting"},
+        {
+            "id": "r3",
+            "question": "Q?",
+            "answer": ["Insufficient."],
+            "type": "unanswerable",
+            "fake_answer": "U.S.",
+        },
+        {"id": "r4", "question": "Q?", "answer": ["Norway"], "type": "conflicting", "fake_answer": "U.S."},
         {
             "id": "r5",
             "question": "And then?",
@@ -244,6 +256,12 @@ def test_load_questions_maps_rgb_types(tmp_path: Path) -> None:
     assert qs[2].should_abstain and qs[2].answer == ()
     assert qs[3].versions == ("Norway",)
     assert qs[4].history == (("first?", "first answer"), ("second?", "b"))
+
+
+def test_load_questions_keeps_our_types() -> None:
+    qs = ev.load_questions(QUESTIONS)
+    assert {q.type for q in qs} <= ev.EVAL_SET_TYPES
+    assert sum(q.should_abstain for q in qs) >= 8
 
 
 def test_load_questions_reports_bad_json(tmp_path: Path) -> None:
@@ -325,4 +343,6 @@ def test_retrieval_only_run_on_default_corpus(tmp_path: Path) -> None:
     data = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert data["summary"]["hit@5"] == report.summary["hit@5"]
     assert len(data["rows"]) == len(_eval_set())
+    assert set(report.per_type) <= ev.EVAL_SET_TYPES
+    assert report.per_type["unanswerable"]["hit@5"] is None  # no evidence to find
     assert "hit@5" in ev.format_table(report)
