@@ -5,6 +5,7 @@ torch and sentence-transformers are imported inside functions so that ``import q
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -101,6 +102,11 @@ class Embedder:
         if self._model is None:
             set_threads()
             from sentence_transformers import SentenceTransformer
+
+            with contextlib.suppress(Exception):  # the "Loading weights" bar is noise in a CLI
+                from transformers.utils import logging as hf_logging
+
+                hf_logging.disable_progress_bar()
 
             model = SentenceTransformer(str(self.path), device=self.device, local_files_only=True)
             model.eval()

@@ -151,6 +151,10 @@ def add_articles(
     )
 
 
+def _file_key(article: Article) -> tuple[str, str]:
+    return (Path(article.path).name if article.path else "", article.source)
+
+
 def _write(
     index_dir: Path,
     settings: Settings,
@@ -230,11 +234,16 @@ def _write_locked(
         removed = 0
     else:
         final = new
-        kept_paths = {a.path for a in final.values() if a.path}
-        # An article whose file is still in the corpus but changed was replaced, not removed.
-        removed = sum(
-            1 for id_, r in old_articles.items() if id_ not in final and r.article.path not in kept_paths
-        )
+        # An article whose file is still in the corpus but changed was replaced, not removed: pair
+        # vanished articles with new ones from a file of the same name and source.
+        gone: dict[tuple, int] = {}
+        for id_, r in old_articles.items():
+            if id_ not in final:
+                gone[_file_key(r.article)] = gone.get(_file_key(r.article), 0) + 1
+        for id_, a in final.items():
+            if id_ not in old_articles and gone.get(_file_key(a)):
+                gone[_file_key(a)] -= 1
+        removed = sum(gone.values())
 
     # 2. Chunks: reuse the rows of unchanged articles, chunk the others.
     old_chunks_by_article: dict[str, list[store.ChunkRow]] = {}
@@ -303,6 +312,7 @@ def _write_locked(
 
             bar = tqdm(total=len(texts), desc="embedding", unit="chunk", leave=False)
         step = EMBED_BATCH * 4
+        report(0, len(texts), "embed")
         for i in range(0, len(texts), step):
             batch = embedder.encode(texts[i : i + step], batch_size=EMBED_BATCH)
             for h, v in zip(order[i : i + step], batch, strict=True):

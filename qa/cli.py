@@ -1,0 +1,154 @@
+"""The ``qa`` command line: a thin shell over the library.
+
+Adding a command is one function::
+
+    @cli.command()
+    @click.argument("question")
+    def ask(question: str) -> None:
+        ...
+
+Errors raised on purpose (``QAError``) are printed as ``error: <message>`` with exit code 1
+(2 for a bad question, like click's usage errors), never as a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from qa.config import Settings
+from qa.errors import QAError, QuestionError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class QAGroup(click.Group):
+    """Turns QAError into a one-line message and a non-zero exit code, for every command."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except QAError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(2 if isinstance(exc, QuestionError) else 1)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=QAGroup)
+@click.version_option(package_name="qa")
+def cli() -> None:
+    """Answer questions over news articles, with verified verbatim citations. Fully local."""
+
+
+def index_dir_option(f: F) -> F:
+    """``--index-dir``: where the index lives (default: $QA_INDEX_DIR or ./index)."""
+    return click.option(
+        "--index-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Index folder (default: $QA_INDEX_DIR or the project's index/).",
+    )(f)
+
+
+def settings_from(index_dir: Path | None = None, **overrides: Any) -> Settings:
+    """Settings from the environment, with the command's flags on top."""
+    return Settings.from_env(index_dir=index_dir, **overrides)
+
+
+def _progress_bar() -> tuple[Callable[[int, int, str], None], Callable[[], None]]:
+    """A click progress bar fed by build_index's progress callback (embedding stage only)."""
+    state: dict[str, Any] = {"bar": None, "done": 0}
+
+    def callback(done: int, total: int, stage: str) -> None:
+        if stage != "embed" or total <= 0:
+            return
+        if state["bar"] is None:
+            state["bar"] = click.progressbar(length=total, label="embedding", file=sys.stderr)
+            state["bar"].__enter__()
+        state["bar"].update(done - state["done"])
+        state["done"] = done
+
+    def close() -> None:
+        if state["bar"] is not None:
+            state["bar"].__exit__(None, None, None)
+
+    return callback, close
+
+
+@cli.command("index")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--rebuild", is_flag=True, help="Ignore the existing index and build it again from scratch.")
+@index_dir_option
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+def index_cmd(paths: tuple[Path, ...], rebuild: bool, index_dir: Path | None, quiet: bool) -> None:
+    """Index the articles under PATHS (default: the project's articles/).
+
+    The index is synced to PATHS: articles that are no longer there are removed, unchanged ones are
+    not embedded again.
+    """
+    from qa.index import build_index
+
+    settings = settings_from(index_dir)
+    callback, close = _progress_bar()
+    started = time.perf_counter()
+    try:
+        stats = build_index(
+            list(paths) or None,
+            settings.index_dir,
+            rebuild=rebuild,
+            settings=settings,
+            progress=False,
+            progress_callback=None if quiet else callback,
+        )
+    finally:
+        close()
+    elapsed = time.perf_counter() - started
+    click.echo(
+        f"indexed {stats.articles} article{'s' * (stats.articles != 1)}, {stats.chunks} chunks "
+        f"({stats.embedded} embedded, {stats.skipped} skipped, {stats.removed} removed) in {elapsed:.1f} s"
+    )
+
+
+@cli.command("search")
+@click.argument("question")
+@click.option("-k", type=click.IntRange(min=1), default=5, show_default=True, help="Passages to show.")
+@click.option("--source", default=None, help="Only this source (case-insensitive).")
+@click.option("--since", default=None, help="Only articles published on or after this ISO date.")
+@click.option("--until", default=None, help="Only articles published on or before this ISO date.")
+@index_dir_option
+def search_cmd(
+    question: str, k: int, source: str | None, since: str | None, until: str | None, index_dir: Path | None
+) -> None:
+    """Show the passages that best match QUESTION, best first (no language model involved)."""
+    from qa.retrieve import check_question, default_retriever
+
+    settings = settings_from(index_dir)
+    check_question(question, settings)  # fail fast, before loading anything
+    passages = default_retriever(settings).retrieve(question, k, source=source, since=since, until=until)
+    if not passages:
+        click.echo("no matching passage")
+        return
+    for n, p in enumerate(passages, start=1):
+        date = f", {p.published_at}" if p.published_at else ""
+        click.secho(f"[{n}] {p.title}", bold=True)
+        click.echo(
+            f"    {p.source}{date}  [{p.start}:{p.end}]  score {p.score:.4f}  cosine {p.dense_score:.3f}"
+        )
+        text = " ".join(p.text.split())
+        click.echo(f"    {text[:400]}{'…' if len(text) > 400 else ''}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``qa`` script."""
+    cli.main(args=argv, prog_name="qa")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
