@@ -1,0 +1,120 @@
+"""The `qa` command line: index and search, summaries, and errors without tracebacks."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from qa.cli import cli
+from tests.fixtures_core import DEFAULT_ARTICLES
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+def test_index_then_reindex_summary(runner, tmp_path, embedder):
+    ix = tmp_path / "ix"
+    result = runner.invoke(cli, ["index", str(DEFAULT_ARTICLES), "--index-dir", str(ix), "-q"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("indexed 2 articles, ")
+    assert "embedded, 0 skipped, 0 removed) in " in result.output
+    again = runner.invoke(cli, ["index", "--index-dir", str(ix)])
+    assert again.exit_code == 0 and "(0 embedded, 0 skipped, 0 removed)" in again.output
+
+
+def test_search_prints_ranked_passages(runner, index_copy):
+    result = runner.invoke(
+        cli,
+        ["search", "Where did a non-rail crossing stay closed?", "-k", "3", "--index-dir", str(index_copy)],
+    )
+    assert result.exit_code == 0, result.output
+    assert "[1] " in result.output and "[3] " in result.output and "[4] " not in result.output
+    assert "Lukeville" in result.output and "score " in result.output
+    assert "[" in result.output and ":" in result.output
+
+
+def test_search_source_filter(runner, index_copy):
+    result = runner.invoke(
+        cli, ["search", "caravan", "--source", "002_88f978f23a18d0ab", "--index-dir", str(index_copy)]
+    )
+    assert result.exit_code == 0
+    assert "000_f201e7d1f3c5cdc5" not in result.output and "002_88f978f23a18d0ab" in result.output
+    none = runner.invoke(cli, ["search", "caravan", "--since", "2024-01-01", "--index-dir", str(index_copy)])
+    assert none.exit_code == 0 and "no matching passage" in none.output
+
+
+def test_empty_question_is_exit_2_without_traceback(runner, index_copy):
+    result = runner.invoke(cli, ["search", "  ", "--index-dir", str(index_copy)])
+    assert result.exit_code == 2
+    assert result.output.startswith("error: ") and "Traceback" not in result.output
+
+
+def test_corrupt_index_is_exit_1_with_a_hint(runner, index_copy):
+    (index_copy / "current" / "vectors.faiss").write_bytes(b"garbage")
+    result = runner.invoke(cli, ["search", "caravan", "--index-dir", str(index_copy)])
+    assert result.exit_code == 1
+    assert "error: " in result.output and "qa index --rebuild" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_mismatched_index_is_exit_1_with_a_hint(runner, index_copy):
+    m = index_copy / "current" / "manifest.json"
+    m.write_text(json.dumps({**json.loads(m.read_text()), "embedder": "other"}))
+    result = runner.invoke(cli, ["index", "--index-dir", str(index_copy)])
+    assert result.exit_code == 1 and "qa index --rebuild" in result.output
+    fixed = runner.invoke(cli, ["index", "--rebuild", "-q", "--index-dir", str(index_copy)])
+    assert fixed.exit_code == 0, fixed.output
+
+
+def test_unreadable_paths_are_exit_1(runner, tmp_path):
+    result = runner.invoke(cli, ["index", str(tmp_path / "missing"), "--index-dir", str(tmp_path / "ix")])
+    assert result.exit_code == 1 and "no article could be read" in result.output
+    assert not (tmp_path / "ix" / "current").exists()
+
+
+def test_subprocess_entry_point(tmp_path, index_copy):
+    import os
+    import subprocess
+    import sys
+
+    from qa.config import PROJECT_ROOT
+
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "qa.cli",
+            "search",
+            "Where did a non-rail border crossing remain closed?",
+            "-k",
+            "1",
+            "--index-dir",
+            str(index_copy),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("[1] ") and "Lukeville" in out.stdout
+    shutil.rmtree(index_copy)
+    out = subprocess.run(
+        [sys.executable, "-m", "qa.cli", "search", "x", "--index-dir", str(index_copy)],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "HF_HUB_OFFLINE": "1", "QA_ARTICLES_DIR": str(tmp_path / "none")},
+        timeout=120,
+    )
+    assert (
+        out.returncode == 1
+        and "Traceback" not in out.stderr
+        and out.stderr.strip().splitlines()[-1].startswith("error: ")
+    )
