@@ -30,6 +30,9 @@ class Settings:
     # retrieval
     k: int = 4  # passages given to the model (FINDINGS.md: k=4 beat k=6 on accuracy and time)
     rrf_k: int = 60
+    max_prompt_sentences: int = (
+        10  # of the retrieved passages' sentences, the most relevant shown to the model
+    )
     # LLM: an OpenAI-compatible endpoint when OPENAI_BASE_URL is set, else the embedded engine
     base_url: str | None = None
     api_key: str | None = None
@@ -75,6 +78,8 @@ class Settings:
             env["llm_timeout_s"] = float(v)
         if v := _env("QA_K"):
             env["k"] = int(v)
+        if v := _env("QA_MAX_PROMPT_SENTENCES"):
+            env["max_prompt_sentences"] = int(v)
         if v := _env("QA_MAX_QUESTION_CHARS"):
             env["max_question_chars"] = int(v)
         if v := _env("QA_LLM_THREADS"):
