@@ -145,6 +145,86 @@ def search_cmd(
         click.echo(f"    {text[:400]}{'…' if len(text) > 400 else ''}")
 
 
+@cli.command("eval")
+@click.option(
+    "--articles",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="A corpus in the common format (folder with articles.jsonl + questions.jsonl), indexed into a temp dir.",
+)
+@click.option(
+    "--questions",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Question file (default: eval/questions.jsonl, or the corpus's questions.jsonl).",
+)
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N questions.")
+@click.option(
+    "--types", default=None, help="Only these question types, comma-separated (e.g. fact,conflict)."
+)
+@click.option("--retrieval-only", is_flag=True, help="Score retrieval only; no language model.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Report folder (default: out/eval-<timestamp>/).",
+)
+@click.option(
+    "--min-score",
+    type=click.FloatRange(0, 1),
+    default=None,
+    help="Exit 1 when the overall 'contains' score (hit@5 with --retrieval-only) is below this.",
+)
+@click.option(
+    "-k", type=click.IntRange(min=1), default=None, help="Passages given to the model (default: QA_K or 4)."
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@index_dir_option
+def eval_cmd(
+    articles: Path | None,
+    questions: Path | None,
+    limit: int | None,
+    types: str | None,
+    retrieval_only: bool,
+    out: Path | None,
+    min_score: float | None,
+    k: int | None,
+    quiet: bool,
+    index_dir: Path | None,
+) -> None:
+    """Evaluate retrieval, answers, citations and abstention; write report.json, report.md and a chart.
+
+    Exits 1 when a question failed with an error, or when --min-score is given and not reached.
+    """
+    from qa.eval import format_table, run
+
+    report = run(
+        questions,
+        articles,
+        limit=limit,
+        types=types.split(",") if types else None,
+        retrieval_only=retrieval_only,
+        out_dir=out,
+        settings=settings_from(index_dir),
+        progress=not quiet,
+        k=k,
+    )
+    click.echo(format_table(report))
+    click.echo(f"\nreport: {report.out_dir}/report.md")
+    failed = False
+    if report.errors:
+        click.echo(f"error: {report.errors} question(s) failed; see the report", err=True)
+        failed = True
+    if min_score is not None:
+        score = report.summary["hit@5"] if retrieval_only else report.score
+        if score is None or score < min_score:
+            shown = "n/a" if score is None else f"{score:.3f}"
+            click.echo(f"score {shown} is below --min-score {min_score}", err=True)
+            failed = True
+    if failed:
+        sys.exit(1)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``qa`` script."""
     cli.main(args=argv, prog_name="qa")

@@ -326,14 +326,21 @@ def test_eval_set_gold_answers_occur_in_their_evidence() -> None:
 # ----------------------------------------------------------------------------- a real run
 
 
-@pytest.mark.slow
-def test_retrieval_only_run_on_default_corpus(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def default_index_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings with an index of the default articles in a temporary folder (real embedder)."""
     from qa.index import build_index
 
-    settings = Settings(index_dir=tmp_path / "index", cache_dir=tmp_path / "cache")
-    build_index([ARTICLES], index_dir=settings.index_dir, settings=settings)
+    tmp = tmp_path_factory.mktemp("eval-index")
+    settings = Settings(index_dir=tmp / "index", cache_dir=tmp / "cache")
+    build_index([ARTICLES], index_dir=settings.index_dir, settings=settings, progress=False)
+    return settings
+
+
+@pytest.mark.slow
+def test_retrieval_only_run_on_default_corpus(default_index_settings: Settings, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    report = ev.run(retrieval_only=True, out_dir=out, settings=settings, progress=False)
+    report = ev.run(retrieval_only=True, out_dir=out, settings=default_index_settings, progress=False)
     assert (out / "report.json").is_file()
     assert (out / "report.md").is_file()
     assert (out / "scores.png").stat().st_size > 0
@@ -346,3 +353,34 @@ def test_retrieval_only_run_on_default_corpus(tmp_path: Path) -> None:
     assert set(report.per_type) <= ev.EVAL_SET_TYPES
     assert report.per_type["unanswerable"]["hit@5"] is None  # no evidence to find
     assert "hit@5" in ev.format_table(report)
+
+
+@pytest.mark.slow
+def test_cli_eval_retrieval_only_and_min_score(default_index_settings: Settings, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from qa.cli import cli
+
+    index_dir = str(default_index_settings.index_dir)
+    args = [
+        "eval",
+        "--retrieval-only",
+        "--types",
+        "number,place",
+        "--limit",
+        "5",
+        "-q",
+        "--index-dir",
+        index_dir,
+    ]
+    env = {"QA_CACHE_DIR": str(default_index_settings.cache_dir)}
+    ok = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "a"), "--min-score", "0.5"], env=env)
+    assert ok.exit_code == 0, ok.output
+    assert "hit@5" in ok.output and (tmp_path / "a" / "report.md").is_file()
+    rows = json.loads((tmp_path / "a" / "report.json").read_text(encoding="utf-8"))["rows"]
+    assert len(rows) == 5 and {r["type"] for r in rows} <= {"number", "place"}
+    unreachable = CliRunner().invoke(
+        cli, [*args, "--types", "unanswerable", "--out", str(tmp_path / "c"), "--min-score", "0.1"], env=env
+    )
+    assert unreachable.exit_code == 1  # no evidence questions: hit@5 is n/a, below any bar
+    assert "below --min-score" in unreachable.output
