@@ -30,18 +30,12 @@ def _threads() -> int:
 
 
 def set_threads(n: int | None = None) -> None:
-    """Cap torch and FAISS threads so that they don't oversubscribe a small machine."""
+    """Cap torch threads so that they don't oversubscribe a small machine (FAISS: see qa.store._faiss)."""
     n = n or _threads()
     import torch
 
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
-    try:
-        import faiss
-
-        faiss.omp_set_num_threads(n)
-    except ImportError:  # pragma: no cover - faiss is a hard dependency
-        pass
 
 
 def model_path(name: str) -> Path:
@@ -132,6 +126,10 @@ class Embedder:
         import torch
 
         with self._lock, torch.inference_mode():
+            # One thread for a question: on a busy 2-core machine (the LLM runs beside us) two torch
+            # threads spin-wait on each other and a query took 378 ms instead of 25 ms (measured).
+            # Bulk indexing uses both cores.
+            set_threads(1 if len(texts) <= 4 else None)
             vectors = self._load().encode(
                 texts,
                 batch_size=batch_size,
