@@ -12,7 +12,7 @@ import os
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 
-def main(argv: list[str] | None = None) -> None:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Chat with your news articles, with verified citations.")
     parser.add_argument("--host", default=os.environ.get("QA_HOST") or "127.0.0.1", help="address to bind")
     parser.add_argument(
@@ -21,8 +21,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--share", action="store_true", help="create a public Gradio share link (off by default)"
     )
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
 
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
     from qa.config import Settings
     from qa.ui import build_app, launch, parse_auth
 

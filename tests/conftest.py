@@ -9,4 +9,5 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 pytest_plugins = [
     "tests.fixtures_core",
     "tests.fixtures_llm",
+    "tests.fixtures_ui",
 ]
