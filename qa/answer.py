@@ -173,6 +173,22 @@ class _Draft:
     conflict: bool = False
 
 
+@dataclass
+class _Evidence:
+    """The retrieved sentences with their context and embeddings, computed once per question."""
+
+    question: str
+    sentences: list[Sentence]
+    context: dict[int, str]  # sentence number → previous sentence + sentence
+    q: np.ndarray  # question vector
+    alone: np.ndarray  # cosine of each sentence alone to the question
+    near: np.ndarray  # cosine of each sentence with its context to the question
+    vectors: np.ndarray  # context vectors, for comparing sentences with each other
+
+    def index(self, s: Sentence) -> int:
+        return s.n - 1
+
+
 class Pipeline:
     """Retriever + LLM + grounding rules. Thread-safe: one instance serves concurrent questions."""
 
@@ -251,14 +267,15 @@ class Pipeline:
             timings = Timings(retrieval_ms=retrieval_ms, total_ms=(time.perf_counter() - t0) * 1000, **timing)
             return Final(replace(answer, timings=timings))
 
-        gate = self._gate(standalone, passages)
+        sentences = cite.number_sentences(passages)
+        ev = self._evidence(standalone, sentences)
+        gate = self._gate(ev, passages)
         if gate is not None:
             log.info("abstain before generation: %s", gate)
             yield finish(self._abstain(base, standalone))
             return
 
-        sentences = cite.number_sentences(passages)
-        shown = self._select(standalone, sentences)
+        shown = self._select(ev)
         messages = [
             {"role": "system", "content": prompts.load("system")},
             {
@@ -283,7 +300,7 @@ class Pipeline:
             stats = getattr(stream, "result", None)
         except (LLMError, ModelFileError) as exc:
             log.warning("LLM unavailable, answering extractively: %s", exc)
-            yield finish(self._extractive(base, standalone, sentences, passages))
+            yield finish(self._extractive(base, ev, passages))
             return
 
         timing = {
@@ -299,11 +316,11 @@ class Pipeline:
             yield finish(self._abstain(base, standalone), **timing)
             return
         text, ids = parsed
-        draft = self._ground(standalone, text, ids, sentences, passages)
+        draft = self._ground(ev, text, ids, passages)
         if draft is None:
             yield finish(self._abstain(base, standalone), **timing)
             return
-        conflict = self._conflict(standalone, draft, sentences, passages)
+        conflict = self._conflict(ev, draft, passages)
         if conflict is not None:
             draft = conflict
         yield finish(
@@ -313,7 +330,16 @@ class Pipeline:
             **timing,
         )
 
-    def _select(self, question: str, sentences: list[Sentence]) -> list[Sentence]:
+    def _evidence(self, question: str, sentences: list[Sentence]) -> _Evidence:
+        context = _neighbourhood(sentences, self._article_text)
+        n = len(sentences)
+        vecs = self._embed([question, *(s.text for s in sentences), *(context[s.n] for s in sentences)])
+        q = vecs[0]
+        return _Evidence(
+            question, sentences, context, q, vecs[1 : n + 1] @ q, vecs[n + 1 :] @ q, vecs[n + 1 :]
+        )
+
+    def _select(self, ev: _Evidence) -> list[Sentence]:
         """The sentences worth showing the model: the most relevant ones, in reading order.
 
         Every prompt token costs ~16 ms of prefill on 2 cores, and most sentences of a retrieved chunk
@@ -321,15 +347,12 @@ class Pipeline:
         was not shown can still anchor a citation.
         """
         limit = self.settings.max_prompt_sentences
-        if limit <= 0 or len(sentences) <= limit:
-            return sentences
-        context = _neighbourhood(sentences, self._article_text)
-        vecs = self._embed([question, *(context[s.n] for s in sentences)])
-        scores = vecs[1:] @ vecs[0] + 0.3 * np.array(
-            [cite.coverage(question, context[s.n]) for s in sentences]
-        )
+        if limit <= 0 or len(ev.sentences) <= limit:
+            return ev.sentences
+        cover = np.array([cite.coverage(ev.question, ev.context[s.n]) for s in ev.sentences])
+        scores = np.maximum(ev.alone, ev.near) + 0.3 * cover
         keep = set(np.argsort(-scores)[:limit].tolist())
-        return [s for i, s in enumerate(sentences) if i in keep]
+        return [s for i, s in enumerate(ev.sentences) if i in keep]
 
     # follow-ups ----------------------------------------------------------------------------
     def _rewrite(self, question: str, pairs: list[tuple[str, str]]) -> str:
@@ -350,14 +373,19 @@ class Pipeline:
         return rewritten
 
     # abstention ----------------------------------------------------------------------------
-    def _gate(self, question: str, passages: Sequence[Passage]) -> str | None:
-        """Reasons to abstain before spending a model call, or None."""
-        if not passages:
+    def _gate(self, ev: _Evidence, passages: Sequence[Passage]) -> str | None:
+        """Reasons to abstain before spending a model call, or None.
+
+        The gate is the best *sentence* similarity, not the chunk's: a short fact inside a 200-token
+        chunk scores low at chunk level, which made chunk scores overlap between answerable and
+        off-corpus questions on eval/ (see bench/calibrate.py).
+        """
+        if not ev.sentences:
             return "nothing retrieved"
-        top = max(p.dense_score for p in passages)
+        top = float(np.max(ev.alone))
         if top < self.settings.min_dense_score:
-            return f"best passage similarity {top:.2f} < {self.settings.min_dense_score}"
-        missing = cite.missing_terms(question, " ".join(p.text for p in passages))
+            return f"best sentence similarity {top:.2f} < {self.settings.min_dense_score}"
+        missing = cite.missing_terms(ev.question, " ".join(p.text for p in passages))
         if missing:
             return f"the passages never mention {sorted(missing)}"
         return None
@@ -366,17 +394,15 @@ class Pipeline:
         return replace(base, text=abstention_text(question), answerable=False, citations=[])
 
     # grounding -----------------------------------------------------------------------------
-    def _ground(
-        self, question: str, text: str, ids: list[int], sentences: list[Sentence], passages: Sequence[Passage]
-    ) -> _Draft | None:
+    def _ground(self, ev: _Evidence, text: str, ids: list[int], passages: Sequence[Passage]) -> _Draft | None:
         """Keep only answer sentences that verified citations support; None means abstain."""
         from qa.chunk import sentence_spans
 
         if not text or _says_unknown(text):
             return None
+        question, sentences, context = ev.question, ev.sentences, ev.context
         by_n = {s.n: s for s in sentences}
         cited = [by_n[i] for i in dict.fromkeys(ids) if i in by_n]  # out-of-range ids are dropped
-        context = _neighbourhood(sentences, self._article_text)
         claims = [text[a:b] for a, b in sentence_spans(text)] or [text]
 
         markers: dict[tuple[str, int, int], int] = {}
@@ -392,7 +418,7 @@ class Pipeline:
                 chosen = best_all
             else:
                 continue  # an unsupported claim is dropped
-            if not self._relevant(question, chosen, context):
+            if not self._relevant(ev, claim, chosen):
                 continue
             claim_markers = []
             for s in chosen:
@@ -412,50 +438,44 @@ class Pipeline:
             return None
         return _Draft(" ".join(parts), citations)
 
-    def _relevant(self, question: str, chosen: list[Sentence], context: dict[int, str]) -> bool:
+    def _relevant(self, ev: _Evidence, claim: str, chosen: list[Sentence]) -> bool:
         """Near-miss check: the cited evidence must be about what was asked, not just nearby.
 
         Either most of the question's content words occur around the cited sentence, or the sentence is
-        semantically close to the question (paraphrases share few words).
+        semantically close to the question (paraphrases share few words). An age must be bound to the
+        person asked about: news writes "Blinken, 61," and a model asked another name's age picks it up.
         """
-        evidence = " ".join(context.get(s.n, s.text) for s in chosen)
-        if cite.coverage(question, evidence) >= self.settings.min_coverage:
+        if not cite.age_bound(ev.question, claim, [s.text for s in chosen]):
+            return False
+        evidence = " ".join(ev.context[s.n] for s in chosen)
+        if cite.coverage(ev.question, evidence) >= self.settings.min_coverage:
             return True
-        vecs = self._embed([question, *(context.get(s.n, s.text) for s in chosen)])
-        return float(np.max(vecs[1:] @ vecs[0])) >= self.settings.min_relevance
+        best = max(max(ev.alone[ev.index(s)], ev.near[ev.index(s)]) for s in chosen)
+        return float(best) >= self.settings.min_relevance
 
     # conflicts -----------------------------------------------------------------------------
-    def _conflict(
-        self, question: str, draft: _Draft, sentences: list[Sentence], passages: Sequence[Passage]
-    ) -> _Draft | None:
+    def _conflict(self, ev: _Evidence, draft: _Draft, passages: Sequence[Passage]) -> _Draft | None:
         """When another article states a different number for the same thing, report both versions."""
         if not draft.citations:
             return None
         answer_numbers = cite.numbers(_strip_markers(draft.text))
-        if not answer_numbers or not _asks_quantity(question):
+        if not answer_numbers or not _asks_quantity(ev.question):
             return None
         primary = draft.citations[0]
+        sentences = ev.sentences
+        first = next(s for s in sentences if (s.article_id, s.start) == (primary.article_id, primary.start))
         others = [s for s in sentences if s.article_id != primary.article_id and cite.numbers(s.text)]
         if not others:
             return None
-        context = _neighbourhood(sentences, self._article_text)
-        primary_ctx = next(
-            (
-                context[s.n]
-                for s in sentences
-                if (s.article_id, s.start) == (primary.article_id, primary.start)
-            ),
-            primary.quote,
-        )
-        vecs = self._embed([question, primary_ctx, *(context[s.n] for s in others)])
-        q, p, alt = vecs[0], vecs[1], vecs[2:]
-        rel_primary = float(p @ q)
-        rel = alt @ q
+        rel_primary = float(ev.near[ev.index(first)])
+        rel = np.array([ev.near[ev.index(s)] for s in others])
         best = int(np.argmax(rel))
         candidate = others[best]
         if rel[best] < max(self.settings.min_relevance, rel_primary - self.settings.conflict_margin):
             return None
-        if float(alt[best] @ p) < self.settings.conflict_topic_similarity:
+        if float(ev.vectors[ev.index(candidate)] @ ev.vectors[ev.index(first)]) < (
+            self.settings.conflict_topic_similarity
+        ):
             return None  # a different subject that merely has a number
         alt_numbers = cite.numbers(candidate.text) - _years_of(candidate.text)
         if not alt_numbers or alt_numbers & answer_numbers:
@@ -465,10 +485,12 @@ class Pipeline:
         nxt = next(
             (s for s in sentences if s.n == candidate.n + 1 and s.article_id == candidate.article_id), None
         )
-        if nxt is not None and cite.numbers(nxt.text) - _years_of(nxt.text) and float(rel[best]) > 0:
-            nxt_rel = float(self._embed([nxt.text])[0] @ q)
-            if nxt_rel >= self.settings.min_relevance:
-                group.append(nxt)
+        if (
+            nxt is not None
+            and cite.numbers(nxt.text) - _years_of(nxt.text)
+            and ev.near[ev.index(nxt)] >= self.settings.min_relevance
+        ):
+            group.append(nxt)
         alt_citations: list[Citation] = []
         for s in group:
             c = cite.make_citation(
@@ -494,15 +516,14 @@ class Pipeline:
         return _Draft(text, [primary, *alt_citations], conflict=True)
 
     # extractive fallback -------------------------------------------------------------------
-    def _extractive(
-        self, base: Answer, question: str, sentences: list[Sentence], passages: Sequence[Passage]
-    ) -> Answer:
+    def _extractive(self, base: Answer, ev: _Evidence, passages: Sequence[Passage]) -> Answer:
         """Quote the best-supported sentences when the model is unavailable; still verified."""
+        question, sentences = ev.question, ev.sentences
         if not sentences:
             return replace(self._abstain(base, question), extractive=True, notice=LLM_UNAVAILABLE)
-        context = _neighbourhood(sentences, self._article_text)
-        vecs = self._embed([question, *(context[s.n] for s in sentences)])
-        scores = vecs[1:] @ vecs[0] + 0.1 * np.array([cite.coverage(question, s.text) for s in sentences])
+        scores = np.maximum(ev.alone, ev.near) + 0.1 * np.array(
+            [cite.coverage(question, s.text) for s in sentences]
+        )
         order = [int(i) for i in np.argsort(-scores)[:2]]
         citations = []
         for i in order:

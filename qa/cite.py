@@ -254,6 +254,31 @@ def numbers(text: str) -> set[str]:
     return out
 
 
+_CALENDAR = frozenset(
+    [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ]
+)
+
+
 def specific_terms(question: str) -> set[str]:
     """Terms a passage must contain for it to answer the question: numbers and proper names.
 
@@ -267,7 +292,8 @@ def specific_terms(question: str) -> set[str]:
         if i == 0 or not tok[:1].isupper():
             continue
         f = fold(tok)
-        if f in _STOP or f in _QUESTION_WORDS or len(f) < 2:
+        # Month and day names are paraphrased ("first 11 months" for "January to November"): not specific.
+        if f in _STOP or f in _QUESTION_WORDS or f in _CALENDAR or len(f) < 2:
             continue
         terms.add(f)
     return terms
@@ -405,3 +431,27 @@ def locate_quote(quote: str, article_text: str) -> tuple[int, int] | None:
     if pos < 0:
         return None
     return index[pos], index[pos + len(needle) - 1] + 1
+
+
+_ASKS_AGE = re.compile(r"\b(how old|age of|aged?)\b", re.I)
+_NAME_AGE = re.compile(r"([A-Z][\w’'-]+)\s*,\s*(\d{1,3})\s*,")
+
+
+def age_bound(question: str, claim: str, evidence: Sequence[str]) -> bool:
+    """False when an age in the claim belongs, in the evidence, to someone other than the person asked.
+
+    News gives ages as appositions ("Blinken, 61, will meet … Mayorkas"); a model asked Mayorkas's age
+    answers 61. Applies only to age questions naming someone; otherwise True.
+    """
+    if not _ASKS_AGE.search(question):
+        return True
+    names = {t for t in specific_terms(question) if not t[:1].isdigit()}
+    claimed = numbers(claim)
+    if not names or not claimed:
+        return True
+    owners = [
+        fold(m.group(1)) for text in evidence for m in _NAME_AGE.finditer(text) if m.group(2) in claimed
+    ]
+    if not owners:
+        return True
+    return any(any(part in names for part in re.split(r"[-’']", owner)) for owner in owners)

@@ -47,7 +47,7 @@ class Settings:
     max_answer_tokens: int = 256
     temperature: float = 0.0
     # grounding and abstention (tuned on eval/questions.jsonl; see bench/calibrate.py)
-    min_dense_score: float = 0.30  # best passage cosine below this: off-topic, abstain without a model call
+    min_dense_score: float = 0.40  # best retrieved sentence's cosine below this: off-topic, abstain unasked
     min_support: float = 0.5  # share of an answer sentence's content words its citation must contain
     min_coverage: float = 0.6  # share of the question's content words found around the cited sentence…
     min_relevance: float = 0.45  # …or else the cited sentence's cosine to the question must reach this

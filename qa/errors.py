@@ -17,8 +17,6 @@ class QAIndexError(QAError):
     """The index is missing, corrupt or was built with other settings."""
 
 
-
-
 class IndexCorruptError(QAIndexError):
     """An index file is truncated or unreadable. Fix: `qa index --rebuild`."""
 

@@ -78,7 +78,7 @@ class Answer:
     conflict: bool = False
     extractive: bool = False  # True when the LLM was unavailable and sentences were picked by code
     timings: Timings = field(default_factory=Timings)
-    notice: str | None = None  # a plain-language note for the user (e.g. "the language model was unavailable")
+    notice: str | None = None  # a plain-language note for the user, e.g. "the model was unavailable"
     standalone_question: str | None = None  # the follow-up rewritten for retrieval, when history was used
 
 
