@@ -145,6 +145,67 @@ def search_cmd(
         click.echo(f"    {text[:400]}{'…' if len(text) > 400 else ''}")
 
 
+@cli.command("ask")
+@click.argument("question")
+@click.option(
+    "-k", type=click.IntRange(min=1), default=None, help="Passages given to the model (default: QA_K or 4)."
+)
+@click.option("--source", default=None, help="Only this source (case-insensitive).")
+@click.option("--since", default=None, help="Only articles published on or after this ISO date.")
+@click.option("--until", default=None, help="Only articles published on or before this ISO date.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the final Answer as JSON instead of streaming text."
+)
+@index_dir_option
+def ask_cmd(
+    question: str,
+    k: int | None,
+    source: str | None,
+    since: str | None,
+    until: str | None,
+    as_json: bool,
+    index_dir: Path | None,
+) -> None:
+    """Answer QUESTION from the articles: stream the answer, then list each citation."""
+    import dataclasses
+    import json
+
+    from qa.answer import ask_stream
+    from qa.types import Delta, Final, Sources
+
+    settings = settings_from(index_dir)
+    filters = {key: v for key, v in (("source", source), ("since", since), ("until", until)) if v}
+    final = None
+    for event in ask_stream(question, k=k, settings=settings, **filters):
+        if isinstance(event, Sources) and not as_json:
+            click.secho(f"searched {len(event.passages)} passages", fg="bright_black", err=True)
+        elif isinstance(event, Delta) and not as_json:
+            click.secho(event.text, nl=False, fg="bright_black")  # the draft, before verification
+        elif isinstance(event, Final):
+            final = event.answer
+    assert final is not None
+    if as_json:
+        click.echo(json.dumps(dataclasses.asdict(final), ensure_ascii=False, indent=2))
+        return
+    # The streamed text is the model's draft; the final text is what verification kept, with markers.
+    click.echo("\n" if final.timings.completion_tokens else "", nl=False)
+    click.echo(final.text)
+    if final.notice:
+        click.secho(final.notice, fg="yellow")
+    if final.conflict:
+        click.secho("The sources disagree; each version is cited.", fg="yellow")
+    for c in final.citations:
+        date = f", {c.published_at[:10]}" if c.published_at else ""
+        click.echo(f"  [{c.marker}] {c.title} ({c.source}{date}) [{c.start}:{c.end}]")
+        click.secho(f"      “{' '.join(c.quote.split())}”", fg="bright_black")
+    t = final.timings
+    click.secho(
+        f"retrieval {t.retrieval_ms:.0f} ms, {t.prompt_tokens} prompt tokens, total {t.total_ms / 1000:.1f} s",
+        fg="bright_black",
+        err=True,
+    )
+
+
 @cli.command("eval")
 @click.option(
     "--articles",

@@ -118,3 +118,37 @@ def test_subprocess_entry_point(tmp_path, index_copy):
         and "Traceback" not in out.stderr
         and out.stderr.strip().splitlines()[-1].startswith("error: ")
     )
+
+
+def test_ask_streams_then_lists_verified_citations(stub_llm, built_index, monkeypatch):
+    import json as _json
+    import re as _re
+
+    from click.testing import CliRunner
+
+    from qa.cli import cli
+    from tests.stub_openai import last_user
+
+    def respond(req):
+        ids = [int(n) for n, t in _re.findall(r"^\[(\d+)\] (.*)$", last_user(req), _re.M) if "32,000" in t]
+        return _json.dumps({"answer": "More than 32,000 soldiers.", "sentence_ids": ids[:1]})
+
+    stub_llm.responder = respond
+    monkeypatch.setenv("OPENAI_BASE_URL", stub_llm.base_url)
+    monkeypatch.setenv("QA_MODEL", "stub")
+    result = CliRunner().invoke(
+        cli, ["ask", "How many soldiers has Mexico assigned?", "--index-dir", str(built_index)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "More than 32,000 soldiers. [1]" in result.output
+    assert "[1] " in result.output and "32,000 soldiers" in result.output.split("[1] ", 2)[-1]
+
+
+def test_ask_rejects_an_empty_question_without_a_traceback(built_index):
+    from click.testing import CliRunner
+
+    from qa.cli import cli
+
+    result = CliRunner().invoke(cli, ["ask", "   ", "--index-dir", str(built_index)])
+    assert result.exit_code == 2
+    assert "error:" in result.output and "Traceback" not in result.output
