@@ -83,6 +83,14 @@ def _safe_url(url: str | None) -> str | None:
     return None
 
 
+def _title(title: str | None, limit: int = 110) -> str:
+    """A title cut at a word boundary (untitled articles use their first sentence), escaped."""
+    text = " ".join((title or "Untitled").split())
+    if len(text) > limit:
+        text = text[:limit].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
+    return esc(text)
+
+
 def badge(label: str, kind: str) -> str:
     return f'<span class="qa-badge qa-badge-{kind}">{esc(label)}</span>'
 
@@ -126,7 +134,7 @@ def render_answer(answer: Answer) -> str:
         parts.append(f'<div class="qa-notice">{_lines(esc(notice))}</div>')
     if answer.citations:
         items = "".join(
-            f'<li><span class="qa-marker">[{c.marker}]</span> {esc(c.title)}'
+            f'<li><span class="qa-marker">[{c.marker}]</span> {_title(c.title, 90)}'
             f'<span class="qa-meta"> — {_meta(c.source, c.published_at)}</span></li>'
             for c in _unique_citations(answer.citations)
         )
@@ -154,7 +162,7 @@ def render_sources(passages: Sequence[Passage], *, heading: str = "Retrieved pas
     cards = []
     for i, p in enumerate(passages, 1):
         link = _safe_url(p.url)
-        title = esc(p.title or "Untitled")
+        title = _title(p.title)
         if link:
             title = f'<a href="{link}" target="_blank" rel="noopener noreferrer">{title}</a>'
         cards.append(
@@ -212,7 +220,7 @@ def render_citations(answer: Answer, get_article: Callable[[str], Any] | None = 
         )
         items.append(
             f'<details class="qa-cite" data-marker="{c.marker}">'
-            f'<summary><span class="qa-marker">[{c.marker}]</span> <span class="qa-cite-title">{esc(c.title)}</span>'
+            f'<summary><span class="qa-marker">[{c.marker}]</span> <span class="qa-cite-title">{_title(c.title)}</span>'
             f'<span class="qa-meta"> — {_meta(c.source, c.published_at)}</span></summary>'
             f'<blockquote class="qa-context">{body}</blockquote>{link_html}</details>'
         )
@@ -432,13 +440,7 @@ def _default_ask_stream() -> AskStream:
 def _default_get_article(settings: Settings) -> Callable[[str], Any]:
     from qa.retrieve import get_article
 
-    def get(article_id: str) -> Any:
-        try:
-            return get_article(article_id, settings=settings)
-        except TypeError:  # a get_article without settings reads the default index
-            return get_article(article_id)
-
-    return get
+    return lambda article_id: get_article(article_id, settings=settings)
 
 
 def build_app(
@@ -628,6 +630,7 @@ def build_app(
         question.submit(respond, [question, turns_state], outputs, api_name="ask")
         send.click(respond, [question, turns_state], outputs, api_name=False)
         clear_btn.click(clear, None, outputs, api_name="clear", queue=False)
+        chatbot.clear(clear, None, outputs, api_name=False, queue=False)  # the chat's own trash button
         files.upload(upload, files, [report, status, files], api_name="upload")
 
         def tick() -> tuple[Any, ...]:
