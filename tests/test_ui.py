@@ -200,6 +200,10 @@ def _final_answer(page, n: int = 1) -> str:  # type: ignore[no-untyped-def]
 def test_browser_sources_first_then_streamed_answer_and_highlighted_citation(
     ui_server: UIServer, page
 ) -> None:  # type: ignore[no-untyped-def]
+    page.add_init_script(
+        "new MutationObserver(() => { if (document.querySelector('#qa-chat .qa-streaming')) window.qaStreamed = true; })"
+        ".observe(document, {subtree: true, childList: true, characterData: true});"
+    )
     page.goto(ui_server.url)
     page.wait_for_selector("#qa-status .qa-dot-ok")
     assert "chunks" in page.inner_text("#qa-status")
@@ -207,10 +211,9 @@ def test_browser_sources_first_then_streamed_answer_and_highlighted_citation(
     page.wait_for_selector("#qa-sources .qa-source")
     # The sources are on screen while the answer is still being written.
     assert page.locator("#qa-chat .qa-answer .qa-text").count() == 0
-    page.wait_for_selector("#qa-chat .qa-streaming", timeout=30_000)
-    page.wait_for_selector("#qa-chat .qa-answer .qa-text")
-    answer = page.locator("#qa-chat .qa-answer .qa-text").last.inner_text()
-    assert "8,000" in answer and "[1]" in answer
+    answer = _final_answer(page)
+    assert "8,000" in answer and "[1]" in answer, answer
+    assert page.evaluate("window.qaStreamed === true")  # the answer was shown while it was written
     cite = page.locator("#qa-sources details.qa-cite").first
     assert not cite.locator("mark").is_visible()
     cite.locator("summary").click()
