@@ -201,13 +201,12 @@ class Pipeline:
     # lazily built parts -------------------------------------------------------------------
     @property
     def retriever(self) -> Any:
-        if self._retriever is None:
-            with self._lock:
-                if self._retriever is None:
-                    from qa.retrieve import default_retriever
+        if self._retriever is not None:
+            return self._retriever
+        from qa.retrieve import default_retriever
 
-                    self._retriever = default_retriever(self.settings)
-        return self._retriever
+        # Asked each time: it is cached, and reopens the index when an upload or `qa index` changed it.
+        return default_retriever(self.settings)
 
     @property
     def llm(self) -> Any:

@@ -273,11 +273,6 @@ def test_browser_upload_reports_each_file(ui_server: UIServer, page, tmp_path: P
 
 
 @pytest.mark.browser
-@pytest.mark.xfail(
-    reason="qa.answer.Pipeline caches its retriever, so a running app misses articles added after its first "
-    "question (qa.retrieve.default_retriever reopens on a new index version; the Pipeline never asks again)",
-    strict=False,
-)
 def test_browser_uploaded_article_is_answerable_right_after(
     ui_server: UIServer, page, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
