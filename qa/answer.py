@@ -365,7 +365,7 @@ class Pipeline:
             out = self.llm.complete(messages, max_tokens=60, temperature=0.0)
             text = getattr(out, "text", out)
             rewritten = " ".join(str(text).strip().strip('"').split("\n")[0].split())
-        except LLMError:
+        except (LLMError, ModelFileError):
             rewritten = ""
         if not rewritten or len(rewritten) > 3 * len(question) + 200:
             return f"{recent[-1][0]} {question}"
