@@ -490,27 +490,24 @@ class Pipeline:
             and ev.near[ev.index(nxt)] >= self.settings.min_relevance
         ):
             group.append(nxt)
+        primary = replace(primary, marker=1)
         alt_citations: list[Citation] = []
         for s in group:
             c = cite.make_citation(
-                len(draft.citations) + len(alt_citations) + 1,
-                s,
-                passages[s.passage],
-                self._article_text(s.article_id),
+                len(alt_citations) + 2, s, passages[s.passage], self._article_text(s.article_id)
             )
             if c is not None:
                 alt_citations.append(c)
         if not alt_citations:
             return None
-        first = _figure_phrases(primary.quote, answer_numbers) or sorted(answer_numbers)
-        second = [ph for c in alt_citations for ph in _figure_phrases(c.quote, cite.numbers(c.quote))]
-        a_title = _short_title(primary.title)
-        b_title = _short_title(alt_citations[0].title)
+        said_first = _join(_figure_phrases(primary.quote, answer_numbers) or sorted(answer_numbers))
+        said_second = " and ".join(
+            f"{_join(_figure_phrases(c.quote, cite.numbers(c.quote) - _years_of(c.quote)))} [{c.marker}]"
+            for c in alt_citations
+        )
         text = (
-            f"The articles disagree. “{a_title}” ({primary.source}) says {_join(first)} [{primary.marker}]; "
-            f"“{b_title}” ({alt_citations[0].source}) says {_join(second)} "
-            + "".join(f"[{c.marker}]" for c in alt_citations)
-            + "."
+            f"The articles disagree. “{_short_title(primary.title)}” says {said_first} [1]; "
+            f"“{_short_title(alt_citations[0].title)}” says {said_second}."
         )
         return _Draft(text, [primary, *alt_citations], conflict=True)
 
@@ -602,15 +599,13 @@ def _figure_phrases(quote: str, wanted: set[str]) -> list[str]:
     ):
         found = m.group(0)
         if cite.numbers(found) & wanted and not _years_of(found):
-            phrases.append(found)
+            phrases.append(found[0].lower() + found[1:])  # "At least 8,000" reads mid-sentence
     return phrases
 
 
 def _join(items: Sequence[str]) -> str:
     items = list(dict.fromkeys(items))
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 2 else f"{items[0]}, then {items[1]}"
+    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else "".join(items)
 
 
 def _short_title(title: str, n: int = 60) -> str:

@@ -270,3 +270,13 @@ def test_follow_up_is_rewritten_before_retrieval(stub_llm, retriever):
     assert ans.standalone_question == retriever.queries[-1]
     assert "680,000 migrants" in last_user(stub_llm.requests[0])  # history went into the rewrite
     assert ans.answerable
+
+
+def test_conflict_text_labels_each_version_with_its_own_marker(stub_llm, retriever):
+    stub_llm.responder = lambda req: reply("About 6,000 migrants.", [sid(req, "6,000")])
+    ans = make(stub_llm, retriever).ask("How many migrants are in the caravan?")
+    assert [c.marker for c in ans.citations] == list(range(1, len(ans.citations) + 1))
+    by_marker = {c.marker: c for c in ans.citations}
+    # every figure stated is followed by the marker of a citation whose quote contains it
+    for figure, marker in re.findall(r"(\d{1,3}(?:,\d{3})+) \[(\d+)\]", ans.text):
+        assert figure in by_marker[int(marker)].quote
