@@ -20,6 +20,11 @@ from qa.types import Article, Chunk
 
 MAX_SENTENCE_CHARS = 1000  # longer "sentences" (tables, run-on lines) are cut at whitespace
 _MAX_SEGMENT_CHARS = 5000  # pysbd gets slow on very long inputs; feed it pieces at most this long
+# English runs at ~4-6 characters per MiniLM token; a chunk may hold at most this many per token allowed.
+# Without a character bound, text the tokenizer squeezes into few tokens (a base64 line: one [UNK] per
+# 100 characters) grows one chunk over the whole article, re-tokenizing it each step (quadratic: a 2 MB
+# line never finished).
+MAX_CHARS_PER_TOKEN = 10
 _LINE = re.compile(r"[^\n]+")
 _WORD = re.compile(r"\S+")
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*\s")
@@ -182,9 +187,11 @@ def chunk_article(
     count = count_tokens or estimate_tokens
     text = article.text
     units = _units(text, max_tokens, count)
+    max_chars = max_tokens * MAX_CHARS_PER_TOKEN
 
     def fits(first: int, last: int) -> bool:
-        return count(text[units[first][0] : units[last][1]]) <= max_tokens
+        start, end = units[first][0], units[last][1]
+        return end - start <= max_chars and count(text[start:end]) <= max_tokens
 
     chunks: list[Chunk] = []
     next_new = 0  # first unit not yet in any chunk
