@@ -220,17 +220,25 @@ def article_id(title: str, text: str) -> str:
     return hashlib.sha256(f"{title}\n{text}".encode()).hexdigest()[:16]
 
 
-def _first_line_title(text: str) -> str:
+# A longer first line is a paragraph (or a 2 MB line without newlines), not a headline: titles travel
+# with every passage and citation, so they are cut. Real headlines stay whole, and so do their ids.
+MAX_TITLE_CHARS = 300
+
+
+def _cut_title(title: str, limit: int = MAX_TITLE_CHARS) -> str:
+    if len(title) <= limit:
+        return title
+    return title[:limit].rsplit(" ", 1)[0].rstrip(" ,;:")[:limit] + "…"
+
+
+def _first_line_title(text: str, limit: int = MAX_TITLE_CHARS) -> str:
     first = next((line for line in text.split("\n") if line.strip()), "")
-    return first.lstrip("#").strip()
+    return _cut_title(first.lstrip("#").strip(), limit)
 
 
 def _short_title(text: str, limit: int = 80) -> str:
     """A title for a record that has none: its first line, cut at a word boundary."""
-    first = _first_line_title(text)
-    if len(first) <= limit:
-        return first
-    return first[:limit].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
+    return _first_line_title(text, limit)
 
 
 def _parse_plain(name: str, data: bytes) -> list[Article]:
@@ -263,7 +271,7 @@ def _parse_html(name: str, data: bytes) -> list[Article]:
     if doc is None or not (doc.text or "").strip():
         raise IngestError("no article text could be found in the HTML")
     body = clean_text(doc.text)
-    title = clean_text(doc.title or "").replace("\n", " ") or _first_line_title(body)
+    title = _cut_title(clean_text(doc.title or "").replace("\n", " ")) or _first_line_title(body)
     # Keep the title as the first line, as for plain text (trafilatura often already puts it there).
     text = body if body.split("\n", 1)[0].strip() == title else f"{title}\n\n{body}"
     return [
@@ -302,7 +310,7 @@ def _parse_jsonl(name: str, data: bytes, *, on_bad_line=None) -> list[Article]:
             if not isinstance(raw_text, str) or not raw_text.strip():
                 raise ValueError("the line has no 'text'")
             text = clean_text(raw_text)
-            title = clean_text(str(record.get("title") or "")).replace("\n", " ")
+            title = _cut_title(clean_text(str(record.get("title") or "")).replace("\n", " "))
             articles.append(
                 Article(
                     id=_optional_str(record.get("id")) or article_id(title, text),
