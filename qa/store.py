@@ -536,7 +536,7 @@ class StoredIndex:
                 or "dim" not in self.manifest
             ):
                 raise ValueError("incomplete manifest")
-        except FileNotFoundError as exc:
+        except (FileNotFoundError, NotADirectoryError) as exc:
             raise QAIndexError(f"no index in {self.index_dir}: run `qa index` to build it") from exc
         except (ValueError, OSError, UnicodeDecodeError) as exc:
             raise IndexCorruptError(f"the manifest {manifest_path} is corrupt: {REBUILD_HINT}") from exc
@@ -589,12 +589,24 @@ def exists(index_dir: Path) -> bool:
     return (live_dir(index_dir) / MANIFEST).exists()
 
 
+def unwritable(index_dir: Path, exc: Exception) -> QAIndexError:
+    """The error for an index folder that cannot be written (read-only, not a folder, disk full)."""
+    return QAIndexError(
+        f"cannot write the index in {index_dir} ({getattr(exc, 'strerror', None) or exc}): make that folder writable, "
+        "or index into another one with `qa index --index-dir DIR` (or set QA_INDEX_DIR)"
+    )
+
+
 @contextlib.contextmanager
 def write_lock(index_dir: Path) -> Iterator[None]:
     """Exclusive lock for writers (across processes); readers never take it."""
     index_dir = Path(index_dir)
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / ".lock", "a+") as fh:
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        fh = open(index_dir / ".lock", "a+")  # noqa: SIM115 — closed by the with below
+    except OSError as exc:
+        raise unwritable(index_dir, exc) from exc
+    with fh:
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
         try:
             yield
@@ -648,10 +660,33 @@ def write_index(
     chunks: Sequence[ChunkRow],
     vectors: np.ndarray,
 ) -> None:
-    """Write a complete index to a temp folder and swap it in atomically. Hold ``write_lock`` around it."""
+    """Write a complete index to a temp folder and swap it in atomically. Hold ``write_lock`` around it.
+
+    A write that fails (read-only folder, disk full) removes its temp folder, leaves the previous index
+    live, and raises QAIndexError saying what to do.
+    """
     index_dir = Path(index_dir)
-    index_dir.mkdir(parents=True, exist_ok=True)
     tmp = tmp_dir(index_dir)
+    try:
+        _write_and_swap(index_dir, tmp, manifest, articles, chunks, vectors)
+    except (OSError, sqlite3.Error, RuntimeError) as exc:  # faiss reports I/O errors as RuntimeError
+        live, old = live_dir(index_dir), _old_dir(index_dir)
+        with contextlib.suppress(OSError):
+            if not live.exists() and old.exists():
+                os.rename(old, live)
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise unwritable(index_dir, exc) from exc
+
+
+def _write_and_swap(
+    index_dir: Path,
+    tmp: Path,
+    manifest: dict[str, Any],
+    articles: Sequence[ArticleRow],
+    chunks: Sequence[ChunkRow],
+    vectors: np.ndarray,
+) -> None:
+    index_dir.mkdir(parents=True, exist_ok=True)
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir()
