@@ -310,6 +310,7 @@ class Pipeline:
             "decode_tps": getattr(stats, "decode_tps", None),
         }
         parsed = parse_model_output("".join(raw))
+        log.info("model output: %s", "".join(raw))
         if parsed is None:
             log.info("model output is not the expected JSON; abstaining")
             yield finish(self._abstain(base, standalone), **timing)
@@ -416,8 +417,15 @@ class Pipeline:
             elif best_all and score_all >= self.settings.min_support:
                 chosen = best_all
             else:
-                continue  # an unsupported claim is dropped
+                log.info(
+                    "dropped unsupported claim %r (support %.2f cited, %.2f best)",
+                    claim,
+                    score_cited,
+                    score_all,
+                )
+                continue
             if not self._relevant(ev, claim, chosen):
+                log.info("dropped claim %r: its evidence is not about the question", claim)
                 continue
             claim_markers = []
             for s in chosen:

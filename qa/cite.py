@@ -363,7 +363,11 @@ def support(claim: str, evidence: str) -> float:
         return 0.0
     claim_stems = stems(claim)
     if not claim_stems:
-        return 1.0 if claim_numbers else 0.0
+        if claim_numbers:
+            return 1.0
+        # An answer made only of stopwords ("May", "Here") is matched word for word.
+        claim_words = set(words(claim))
+        return len(claim_words & set(words(evidence))) / len(claim_words) if claim_words else 0.0
     return len(claim_stems & stems(evidence)) / len(claim_stems)
 
 
@@ -433,6 +437,45 @@ def locate_quote(quote: str, article_text: str) -> tuple[int, int] | None:
     return index[pos], index[pos + len(needle) - 1] + 1
 
 
+# Capitalised words that name an office, not a person: "the age of the US Secretary of State".
+_TITLES = frozenset(
+    [
+        "secretary",
+        "state",
+        "president",
+        "vice",
+        "minister",
+        "prime",
+        "house",
+        "white",
+        "department",
+        "adviser",
+        "advisor",
+        "governor",
+        "senator",
+        "representative",
+        "ambassador",
+        "general",
+        "chief",
+        "officer",
+        "director",
+        "spokesman",
+        "spokeswoman",
+        "mayor",
+        "king",
+        "queen",
+        "prince",
+        "pope",
+        "judge",
+        "justice",
+        "commissioner",
+        "chancellor",
+        "premier",
+        "council",
+        "congress",
+        "senate",
+    ]
+)
 _ASKS_AGE = re.compile(r"\b(how old|age of|aged?)\b", re.I)
 _NAME_AGE = re.compile(r"([A-Z][\w’'-]+)\s*,\s*(\d{1,3})\s*,")
 
@@ -445,7 +488,7 @@ def age_bound(question: str, claim: str, evidence: Sequence[str]) -> bool:
     """
     if not _ASKS_AGE.search(question):
         return True
-    names = {t for t in specific_terms(question) if not t[:1].isdigit()}
+    names = {t for t in specific_terms(question) if not t[:1].isdigit()} - _TITLES
     claimed = numbers(claim)
     if not names or not claimed:
         return True

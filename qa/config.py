@@ -49,8 +49,8 @@ class Settings:
     # grounding and abstention (tuned on eval/questions.jsonl; see bench/calibrate.py)
     min_dense_score: float = 0.40  # best retrieved sentence's cosine below this: off-topic, abstain unasked
     min_support: float = 0.5  # share of an answer sentence's content words its citation must contain
-    min_coverage: float = 0.6  # share of the question's content words found around the cited sentence…
-    min_relevance: float = 0.45  # …or else the cited sentence's cosine to the question must reach this
+    min_coverage: float = 0.5  # share of the question's content words found around the cited sentence…
+    min_relevance: float = 0.30  # …or else the cited sentence's cosine to the question must reach this
     conflict_margin: float = 0.12  # another article's figure counts if nearly as relevant as the answer's
     conflict_topic_similarity: float = 0.35  # and if it is about the same thing as the answer's sentence
     # questions

@@ -122,3 +122,23 @@ def test_locate_quote_rejects_fabrications():
 def test_coverage_ignores_question_words():
     assert cite.coverage("How many soldiers did Mexico assign?", ARTICLE) == 1.0
     assert cite.coverage("Who won the election?", ARTICLE) == 0.0
+
+
+def test_support_of_an_answer_made_of_stopwords():
+    assert cite.support("May", "Mexico agreed in May to accept migrants.") == 1.0
+    assert cite.support("May", "Mexico agreed in June to accept migrants.") == 0.0
+
+
+@pytest.mark.parametrize(
+    ("question", "claim", "bound"),
+    [
+        ("How old is Antony Blinken?", "61", True),
+        ("How old is Alejandro Mayorkas?", "Alejandro Mayorkas is 61 years old.", False),
+        ("How old is Liz Sherwood-Randall?", "61", False),
+        ("What is the age of the US Secretary of State?", "61", True),  # an office, not a name
+        ("How many soldiers did Mexico send?", "61", True),  # not an age question
+    ],
+)
+def test_age_bound_to_the_person_asked(question, claim, bound):
+    evidence = ["Blinken, 61, will meet López Obrador alongside Alejandro Mayorkas and Liz Sherwood-Randall."]
+    assert cite.age_bound(question, claim, evidence) is bound
