@@ -57,6 +57,13 @@ def index_dir_option(f: F) -> F:
     )(f)
 
 
+def filter_options(f: F) -> F:
+    """``--source``, ``--since``, ``--until``: the retrieval filters, shared by search and ask."""
+    f = click.option("--until", default=None, help="Only articles published on or before this ISO date.")(f)
+    f = click.option("--since", default=None, help="Only articles published on or after this ISO date.")(f)
+    return click.option("--source", default=None, help="Only this source (case-insensitive).")(f)
+
+
 def settings_from(index_dir: Path | None = None, **overrides: Any) -> Settings:
     """Settings from the environment, with the command's flags on top."""
     return Settings.from_env(index_dir=index_dir, **overrides)
@@ -119,9 +126,7 @@ def index_cmd(paths: tuple[Path, ...], rebuild: bool, index_dir: Path | None, qu
 @cli.command("search")
 @click.argument("question")
 @click.option("-k", type=click.IntRange(min=1), default=5, show_default=True, help="Passages to show.")
-@click.option("--source", default=None, help="Only this source (case-insensitive).")
-@click.option("--since", default=None, help="Only articles published on or after this ISO date.")
-@click.option("--until", default=None, help="Only articles published on or before this ISO date.")
+@filter_options
 @index_dir_option
 def search_cmd(
     question: str, k: int, source: str | None, since: str | None, until: str | None, index_dir: Path | None
@@ -150,9 +155,7 @@ def search_cmd(
 @click.option(
     "-k", type=click.IntRange(min=1), default=None, help="Passages given to the model (default: QA_K or 4)."
 )
-@click.option("--source", default=None, help="Only this source (case-insensitive).")
-@click.option("--since", default=None, help="Only articles published on or after this ISO date.")
-@click.option("--until", default=None, help="Only articles published on or before this ISO date.")
+@filter_options
 @click.option(
     "--json", "as_json", is_flag=True, help="Print the final Answer as JSON instead of streaming text."
 )
