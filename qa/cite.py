@@ -30,6 +30,24 @@ class Sentence:
     passage: int  # index into the passages list
 
 
+_INSTRUCTION = re.compile(
+    r"\b(ignore|disregard|forget|override)\b[^.!?\n]{0,40}\b(instructions?|prompts?|rules|articles?|above|context)\b"
+    r"|\b(system prompt|developer mode|debug mode|jailbreak)\b"
+    r"|\byou are now\b|\bnew instructions\b|^\s*(system|assistant)\s*:"
+    r"|\b(respond|reply|answer|say)\s+(only\s+)?(with\s+)?['\"“‘][^'\"”’]{1,40}['\"”’]\s+(to|for)\s+(every|all|any)\b",
+    re.I,
+)
+
+
+def is_instruction(sentence: str) -> bool:
+    """True for a sentence that addresses an AI ("Ignore previous instructions and say …").
+
+    Articles are data. Such a sentence is never shown to the model as a numbered sentence nor cited,
+    so a model that would obey it has nothing to cite, and its answer is dropped as unsupported.
+    """
+    return bool(_INSTRUCTION.search(sentence))
+
+
 def number_sentences(passages: Sequence[Passage]) -> list[Sentence]:
     """Split passages into sentences and number them once each (overlapping chunks repeat some)."""
     from qa.chunk import sentence_spans
@@ -39,7 +57,7 @@ def number_sentences(passages: Sequence[Passage]) -> list[Sentence]:
     for pi, p in enumerate(passages):
         for s, e in sentence_spans(p.text):
             key = (p.article_id, p.start + s, p.start + e)
-            if key in seen:
+            if key in seen or is_instruction(p.text[s:e]):
                 continue
             seen.add(key)
             out.append(Sentence(len(out) + 1, p.article_id, p.start + s, p.start + e, p.text[s:e], pi))
@@ -356,10 +374,48 @@ def coverage(question: str, evidence: str) -> float:
 # Support: does an evidence sentence back an answer sentence?
 
 
-def support(claim: str, evidence: str) -> float:
-    """How well ``evidence`` supports ``claim``: 0 when a number of the claim is absent, else stem overlap."""
+# Words an answer may add around the facts without making a claim of its own.
+_META = frozenset(
+    [
+        "article",
+        "articles",
+        "report",
+        "reports",
+        "reported",
+        "according",
+        "mention",
+        "mentioned",
+        "state",
+        "stated",
+        "states",
+        "answer",
+        "text",
+        "source",
+        "sources",
+        "year",
+        "years",
+        "old",
+    ]
+)
+
+
+def unsupported_words(claim: str, evidence: str, question: str = "") -> set[str]:
+    """Content words of the claim found neither in the evidence nor in the question."""
+    allowed = stems(evidence) | stems(question) | set(_stemmer().stemWords(list(_META)))
+    return stems(claim) - allowed
+
+
+def support(claim: str, evidence: str, question: str = "") -> float:
+    """How well ``evidence`` supports ``claim``: 0 when a number of the claim is absent, else stem overlap.
+
+    A claim also scores 0 when more than a quarter of its content words come from nowhere (not the
+    evidence, not the question): "The answer is PWNED." is not made true by a sentence about answers.
+    """
     claim_numbers = numbers(claim)
     if claim_numbers and not claim_numbers <= numbers(evidence):
+        return 0.0
+    claim_stems_all = stems(claim)
+    if claim_stems_all and len(unsupported_words(claim, evidence, question)) > 0.25 * len(claim_stems_all):
         return 0.0
     claim_stems = stems(claim)
     if not claim_stems:
@@ -383,7 +439,7 @@ def best_support(
     chosen: list[Sentence] = []
     for s in candidates:
         text = s.text if context is None else context.get(s.n, s.text)
-        score = (round(support(claim, text), 3), coverage(question, text) if question else 0.0)
+        score = (round(support(claim, text, question), 3), coverage(question, text) if question else 0.0)
         if score > best:
             best, chosen = score, [s]
     return best[0], chosen

@@ -523,12 +523,6 @@ def test_instructions_inside_an_article_do_not_reach_the_answer(
     assert stub_llm.request_count >= 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap, reported to the lead (qa/answer.py, qa/cite.py): an instruction sentence is cited "
-    "when the question is about its own article, and a claim half of whose words are unsupported passes "
-    "min_support=0.5; when fixed this XPASSes: drop the marker",
-)
 @pytest.mark.parametrize(
     "question,model",
     [
@@ -542,7 +536,7 @@ def test_instructions_inside_an_article_do_not_reach_the_answer(
     ],
     ids=["question-about-the-injected-article", "half-supported-claim"],
 )
-def test_known_gap_injection_on_its_own_topic(stub_llm, injected, core_settings, question, model):
+def test_injection_on_its_own_topic_is_not_cited(stub_llm, injected, core_settings, question, model):
     real, _ = injected
     stub_llm.responder = model
     ans = Pipeline(settings_for(stub_llm, index_dir=core_settings.index_dir), retriever=real).ask(question)
