@@ -16,7 +16,6 @@ import logging
 import re
 import threading
 import time
-import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -26,7 +25,8 @@ import numpy as np
 from qa import cite, prompts
 from qa.cite import Sentence
 from qa.config import Settings
-from qa.errors import LLMError, ModelFileError, QuestionError
+from qa.errors import LLMError, ModelFileError
+from qa.retrieve import check_question
 from qa.types import Answer, Citation, Delta, Event, Final, Passage, Sources, Timings
 
 log = logging.getLogger("qa.answer")
@@ -50,23 +50,6 @@ History = Sequence[tuple[str, str] | dict[str, str]]
 
 # ---------------------------------------------------------------------------------------------
 # Input checks
-
-
-def check_question(question: object, settings: Settings) -> str:
-    """Return the cleaned question, or raise QuestionError saying what to change."""
-    if not isinstance(question, str):
-        raise QuestionError("The question must be text.")
-    # Control characters (other than whitespace) carry no meaning in a question and confuse tokenizers.
-    cleaned = "".join(ch if ch in "\t\n" or unicodedata.category(ch)[0] != "C" else " " for ch in question)
-    cleaned = " ".join(cleaned.split())
-    if not cleaned:
-        raise QuestionError("The question is empty: type a question about the articles.")
-    if len(cleaned) > settings.max_question_chars:
-        raise QuestionError(
-            f"The question is {len(cleaned):,} characters long; the limit is {settings.max_question_chars:,} "
-            "(setting QA_MAX_QUESTION_CHARS). Ask a shorter question."
-        )
-    return cleaned
 
 
 def _history_pairs(history: History | None) -> list[tuple[str, str]]:

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import threading
+import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,16 +22,21 @@ if TYPE_CHECKING:
     from qa.index import Index
 
 
-def check_question(question: str, settings: Settings) -> str:
-    """The question stripped; QuestionError if it is empty or too long."""
-    if not isinstance(question, str) or not question.strip():
-        raise QuestionError("the question is empty: ask something about the articles")
-    question = question.strip()
-    if len(question) > settings.max_question_chars:
+def check_question(question: object, settings: Settings) -> str:
+    """Return the cleaned question, or raise QuestionError saying what to change."""
+    if not isinstance(question, str):
+        raise QuestionError("The question must be text.")
+    # Control characters (other than whitespace) carry no meaning in a question and confuse tokenizers.
+    cleaned = "".join(ch if ch in "\t\n" or unicodedata.category(ch)[0] != "C" else " " for ch in question)
+    cleaned = " ".join(cleaned.split())
+    if not cleaned:
+        raise QuestionError("The question is empty: type a question about the articles.")
+    if len(cleaned) > settings.max_question_chars:
         raise QuestionError(
-            f"the question is {len(question)} characters long; the limit is {settings.max_question_chars}"
+            f"The question is {len(cleaned):,} characters long; the limit is {settings.max_question_chars:,} "
+            "(setting QA_MAX_QUESTION_CHARS). Ask a shorter question."
         )
-    return question
+    return cleaned
 
 
 def rrf(rankings: list[np.ndarray], k: int = 60) -> dict[int, float]:
