@@ -522,7 +522,7 @@ class Pipeline:
                 citations.append(c)
         if not citations:
             return replace(self._abstain(base, question), extractive=True, notice=LLM_UNAVAILABLE)
-        text = " ".join(f"“{_one_line(c.quote)}” [{c.marker}]" for c in citations)
+        text = " ".join(f"“{cite.one_line(c.quote)}” [{c.marker}]" for c in citations)
         return replace(
             base, text=text, citations=citations, answerable=True, extractive=True, notice=LLM_UNAVAILABLE
         )
@@ -545,10 +545,6 @@ _UNKNOWN = re.compile(
 
 def _strip_markers(text: str) -> str:
     return _MARKER.sub("", text)
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 def _says_unknown(text: str) -> bool:
@@ -600,7 +596,7 @@ def _join(items: Sequence[str]) -> str:
 
 
 def _short_title(title: str, n: int = 60) -> str:
-    title = _one_line(title)
+    title = cite.one_line(title)
     return title if len(title) <= n else title[: n - 1].rsplit(" ", 1)[0] + "…"
 
 

@@ -74,16 +74,17 @@ def format_sentences(sentences: Sequence[Sentence], passages: Sequence[Passage])
             meta = p.source + (f", {p.published_at[:10]}" if p.published_at else "")
             lines.append(f"# {_shorten(p.title, 80)} ({meta})")
             last = s.passage
-        lines.append(f"[{s.n}] {_one_line(s.text)}")
+        lines.append(f"[{s.n}] {one_line(s.text)}")
     return "\n".join(lines)
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
+    """Whitespace folded to single spaces, for display in prompts and answers."""
     return " ".join(text.split())
 
 
 def _shorten(text: str, n: int) -> str:
-    text = _one_line(text)
+    text = one_line(text)
     return text if len(text) <= n else text[: n - 1].rstrip() + "…"
 
 
