@@ -163,6 +163,7 @@ class _Evidence:
     question: str
     sentences: list[Sentence]
     context: dict[int, str]  # sentence number → previous sentence + sentence
+    texts: dict[str, str]  # article id → article text, read once per question
     q: np.ndarray  # question vector
     alone: np.ndarray  # cosine of each sentence alone to the question
     near: np.ndarray  # cosine of each sentence with its context to the question
@@ -314,12 +315,13 @@ class Pipeline:
         )
 
     def _evidence(self, question: str, sentences: list[Sentence]) -> _Evidence:
-        context = _neighbourhood(sentences, self._article_text)
+        texts = {aid: self._article_text(aid) for aid in dict.fromkeys(s.article_id for s in sentences)}
+        context = _neighbourhood(sentences, texts.__getitem__)
         n = len(sentences)
         vecs = self._embed([question, *(s.text for s in sentences), *(context[s.n] for s in sentences)])
         q = vecs[0]
         return _Evidence(
-            question, sentences, context, q, vecs[1 : n + 1] @ q, vecs[n + 1 :] @ q, vecs[n + 1 :]
+            question, sentences, context, texts, q, vecs[1 : n + 1] @ q, vecs[n + 1 :] @ q, vecs[n + 1 :]
         )
 
     def _select(self, ev: _Evidence) -> list[Sentence]:
@@ -414,9 +416,7 @@ class Pipeline:
             for s in chosen:
                 key = (s.article_id, s.start, s.end)
                 if key not in markers:
-                    c = cite.make_citation(
-                        len(citations) + 1, s, passages[s.passage], self._article_text(s.article_id)
-                    )
+                    c = cite.make_citation(len(citations) + 1, s, passages[s.passage], ev.texts[s.article_id])
                     if c is None:
                         continue
                     markers[key] = c.marker
@@ -484,9 +484,7 @@ class Pipeline:
         primary = replace(primary, marker=1)
         alt_citations: list[Citation] = []
         for s in group:
-            c = cite.make_citation(
-                len(alt_citations) + 2, s, passages[s.passage], self._article_text(s.article_id)
-            )
+            c = cite.make_citation(len(alt_citations) + 2, s, passages[s.passage], ev.texts[s.article_id])
             if c is not None:
                 alt_citations.append(c)
         if not alt_citations:
@@ -515,9 +513,7 @@ class Pipeline:
         citations = []
         for i in order:
             s = sentences[i]
-            c = cite.make_citation(
-                len(citations) + 1, s, passages[s.passage], self._article_text(s.article_id)
-            )
+            c = cite.make_citation(len(citations) + 1, s, passages[s.passage], ev.texts[s.article_id])
             if c is not None:
                 citations.append(c)
         if not citations:
