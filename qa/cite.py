@@ -466,34 +466,6 @@ def make_citation(marker: int, sentence: Sentence, passage: Passage, article_tex
     )
 
 
-def locate_quote(quote: str, article_text: str) -> tuple[int, int] | None:
-    """Find a free-text quote in the article, tolerant of case, accents, quotes and spacing.
-
-    Models alter quotes subtly ("U.S." → "U. S.", accents dropped); this snaps such a quote back to the
-    exact source span, or returns None when the quote is not in the article.
-    """
-    if not quote.strip():
-        return None
-    exact = article_text.find(quote)
-    if exact >= 0:
-        return exact, exact + len(quote)
-    # Build a folded copy of the article that keeps a map back to original offsets.
-    folded_chars: list[str] = []
-    index: list[int] = []
-    for i, ch in enumerate(article_text):
-        for f in fold(ch):
-            if f.isalnum():
-                folded_chars.append(f)
-                index.append(i)
-    needle = "".join(c for c in fold(quote) if c.isalnum())
-    if not needle:
-        return None
-    pos = "".join(folded_chars).find(needle)
-    if pos < 0:
-        return None
-    return index[pos], index[pos + len(needle) - 1] + 1
-
-
 # Capitalised words that name an office, not a person: "the age of the US Secretary of State".
 _TITLES = frozenset(
     [
