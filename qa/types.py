@@ -91,7 +91,17 @@ class IndexStats:
     removed: int
 
 
-# Events yielded by ask_stream(), in this order: Sources, then Delta*, then Final.
+# Events yielded by ask_stream(), in this order:
+#   Status("retrieving"), Sources, Status("reading"), Status("writing"), Delta*, Status("checking"), Final.
+# Status events may be skipped (an abstention before generation goes straight to Final).
+@dataclass(frozen=True)
+class Status:
+    """A stage of the answer as it happens, for progress displays ("Reading 9 sentences…")."""
+
+    stage: str  # "retrieving" | "reading" | "writing" | "checking"
+    message: str
+
+
 @dataclass(frozen=True)
 class Sources:
     passages: list[Passage]
@@ -107,4 +117,4 @@ class Final:
     answer: Answer
 
 
-Event = Sources | Delta | Final
+Event = Status | Sources | Delta | Final
