@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+
+from qa.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -12,6 +15,44 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 def _env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name)
     return value if value not in (None, "") else default
+
+
+def _number(kind: type[int] | type[float], name: str, value: str) -> int | float:
+    """Parse an environment variable as a number, or raise ConfigError naming the variable."""
+    try:
+        return kind(value.strip())
+    except ValueError:
+        what = "a whole number" if kind is int else "a number"
+        raise ConfigError(f"{name} must be {what}, got {value!r}.") from None
+
+
+# The environment variable behind each field, so that a bad value is reported under the name the user set.
+ENV_VARS = {
+    "index_dir": "QA_INDEX_DIR",
+    "articles_dir": "QA_ARTICLES_DIR",
+    "base_url": "OPENAI_BASE_URL",
+    "api_key": "OPENAI_API_KEY",
+    "model": "QA_MODEL",
+    "local_model_path": "QA_LOCAL_MODEL",
+    "cache_dir": "QA_CACHE_DIR",
+    "llm_timeout_s": "QA_LLM_TIMEOUT",
+    "k": "QA_K",
+    "max_prompt_sentences": "QA_MAX_PROMPT_SENTENCES",
+    "max_question_chars": "QA_MAX_QUESTION_CHARS",
+    "llm_threads": "QA_LLM_THREADS",
+    "store": "QA_STORE",
+    "milvus_uri": "QA_MILVUS_URI",
+    "milvus_token": "QA_MILVUS_TOKEN",
+}
+
+# Bounds checked at construction, beyond the type of each field (ints >= 1 and floats > 0 by default).
+_AT_LEAST_ZERO = frozenset({"chunk_overlap_sentences", "llm_retries", "temperature"})
+_UNIT_INTERVAL = frozenset({"min_support", "min_coverage"})
+_COSINE = frozenset({"min_dense_score", "min_relevance", "conflict_topic_similarity", "conflict_margin"})
+
+
+def _label(name: str) -> str:
+    return f"{ENV_VARS[name]} (Settings.{name})" if name in ENV_VARS else f"Settings.{name}"
 
 
 def _default_cache_dir() -> Path:
@@ -27,9 +68,14 @@ class Settings:
     embedder: str = "all-MiniLM-L6-v2"
     chunk_max_tokens: int = 200  # MiniLM truncates at 256 word pieces; keep headroom for special tokens
     chunk_overlap_sentences: int = 1
+    store: str = "faiss"  # QA_STORE: the vector engine, faiss or milvus (recorded in the index's manifest)
+    milvus_uri: str | None = None  # QA_MILVUS_URI; default: a Milvus Lite file inside the index folder
+    milvus_token: str | None = None  # QA_MILVUS_TOKEN: "user:password" or an API key
     # retrieval
     k: int = 4  # passages given to the model (FINDINGS.md: k=4 beat k=6 on accuracy and time)
     rrf_k: int = 60
+    rerank: bool = True  # QA_RERANK=0: no cross-encoder; passages stay in fused (RRF) order
+    rerank_candidates: int = 20  # fused passages the cross-encoder re-scores (~1 s of one core for 20)
     max_prompt_sentences: int = (
         10  # of the retrieved passages' sentences, the most relevant shown to the model
     )
@@ -56,6 +102,39 @@ class Settings:
     # questions
     max_question_chars: int = 2000
 
+    def __post_init__(self) -> None:
+        """Refuse a value that would only fail later, deep inside retrieval or the engine."""
+        for f in fields(self):
+            value = getattr(self, f.name)
+            kind = str(f.type)
+            if value is None and "None" in kind:
+                continue
+            if kind.startswith("Path"):
+                if isinstance(value, str) and value:
+                    object.__setattr__(self, f.name, Path(value))
+                elif not isinstance(value, Path):
+                    raise ConfigError(f"{_label(f.name)} must be a path, got {value!r}.")
+            elif kind.startswith("str"):
+                if not isinstance(value, str):
+                    raise ConfigError(f"{_label(f.name)} must be text, got {value!r}.")
+            elif kind == "int":
+                if not isinstance(value, int) or isinstance(value, bool):
+                    raise ConfigError(f"{_label(f.name)} must be a whole number, got {value!r}.")
+                low = 0 if f.name in _AT_LEAST_ZERO else 1
+                if value < low:
+                    raise ConfigError(f"{_label(f.name)} must be at least {low}, got {value}.")
+            elif kind == "float":
+                if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+                    raise ConfigError(f"{_label(f.name)} must be a finite number, got {value!r}.")
+                if f.name in _UNIT_INTERVAL and not 0 <= value <= 1:
+                    raise ConfigError(f"{_label(f.name)} must be between 0 and 1, got {value}.")
+                elif f.name in _COSINE and not -1 <= value <= 1:
+                    raise ConfigError(f"{_label(f.name)} must be between -1 and 1, got {value}.")
+                elif f.name in _AT_LEAST_ZERO and value < 0:
+                    raise ConfigError(f"{_label(f.name)} must be 0 or more, got {value}.")
+                elif f.name not in _UNIT_INTERVAL | _COSINE | _AT_LEAST_ZERO and value <= 0:
+                    raise ConfigError(f"{_label(f.name)} must be more than 0, got {value}.")
+
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
         s = cls()
@@ -64,6 +143,12 @@ class Settings:
             env["index_dir"] = Path(v)
         if v := _env("QA_ARTICLES_DIR"):
             env["articles_dir"] = Path(v)
+        if v := _env("QA_STORE"):
+            env["store"] = v.strip().lower()
+        if v := _env("QA_MILVUS_URI"):
+            env["milvus_uri"] = v
+        if v := _env("QA_MILVUS_TOKEN"):
+            env["milvus_token"] = v
         if v := _env("OPENAI_BASE_URL"):
             env["base_url"] = v
         if v := _env("OPENAI_API_KEY"):
@@ -75,15 +160,17 @@ class Settings:
         if v := _env("QA_CACHE_DIR"):
             env["cache_dir"] = Path(v)
         if v := _env("QA_LLM_TIMEOUT"):
-            env["llm_timeout_s"] = float(v)
+            env["llm_timeout_s"] = _number(float, "QA_LLM_TIMEOUT", v)
         if v := _env("QA_K"):
-            env["k"] = int(v)
+            env["k"] = _number(int, "QA_K", v)
         if v := _env("QA_MAX_PROMPT_SENTENCES"):
-            env["max_prompt_sentences"] = int(v)
+            env["max_prompt_sentences"] = _number(int, "QA_MAX_PROMPT_SENTENCES", v)
         if v := _env("QA_MAX_QUESTION_CHARS"):
-            env["max_question_chars"] = int(v)
+            env["max_question_chars"] = _number(int, "QA_MAX_QUESTION_CHARS", v)
+        if v := _env("QA_RERANK"):
+            env["rerank"] = v.strip().lower() not in {"0", "false", "no", "off"}
         if v := _env("QA_LLM_THREADS"):
-            env["llm_threads"] = int(v)
+            env["llm_threads"] = _number(int, "QA_LLM_THREADS", v)
         env.update({k: v for k, v in overrides.items() if v is not None})
         return replace(s, **env)  # type: ignore[arg-type]
 

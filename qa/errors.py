@@ -31,3 +31,7 @@ class LLMError(QAError):
 
 class ModelFileError(QAError):
     """The local GGUF model is missing or fails its checksum."""
+
+
+class ConfigError(QAError, ValueError):
+    """A setting has an invalid value; the message names the setting and its environment variable."""
