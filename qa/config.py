@@ -36,6 +36,8 @@ ENV_VARS = {
     "local_model_path": "QA_LOCAL_MODEL",
     "cache_dir": "QA_CACHE_DIR",
     "llm_timeout_s": "QA_LLM_TIMEOUT",
+    "answer_deadline_s": "QA_ANSWER_DEADLINE",
+    "query_encoder": "QA_QUERY_ENCODER",
     "k": "QA_K",
     "max_prompt_sentences": "QA_MAX_PROMPT_SENTENCES",
     "max_question_chars": "QA_MAX_QUESTION_CHARS",
@@ -66,6 +68,7 @@ class Settings:
     articles_dir: Path = PROJECT_ROOT / "articles"
     index_dir: Path = PROJECT_ROOT / "index"
     embedder: str = "all-MiniLM-L6-v2"
+    query_encoder: str = "auto"  # QA_QUERY_ENCODER: onnx (cached export, verified), torch, or auto (onnx if ready)
     chunk_max_tokens: int = 200  # MiniLM truncates at 256 word pieces; keep headroom for special tokens
     chunk_overlap_sentences: int = 1
     store: str = "faiss"  # QA_STORE: the vector engine, faiss or milvus (recorded in the index's manifest)
@@ -86,6 +89,7 @@ class Settings:
     local_model_path: Path | None = None  # QA_LOCAL_MODEL: another GGUF for the embedded engine
     cache_dir: Path = field(default_factory=_default_cache_dir)
     llm_timeout_s: float = 120.0
+    answer_deadline_s: float = 180.0  # QA_ANSWER_DEADLINE: all model calls of one answer, retries included
     llm_retries: int = 1
     llm_threads: int = 2
     llm_ctx: int = 4096
@@ -169,6 +173,10 @@ class Settings:
             env["max_question_chars"] = _number(int, "QA_MAX_QUESTION_CHARS", v)
         if v := _env("QA_RERANK"):
             env["rerank"] = v.strip().lower() not in {"0", "false", "no", "off"}
+        if v := _env("QA_ANSWER_DEADLINE"):
+            env["answer_deadline_s"] = _number(float, "QA_ANSWER_DEADLINE", v)
+        if v := _env("QA_QUERY_ENCODER"):
+            env["query_encoder"] = v.strip().lower()
         if v := _env("QA_LLM_THREADS"):
             env["llm_threads"] = _number(int, "QA_LLM_THREADS", v)
         env.update({k: v for k, v in overrides.items() if v is not None})

@@ -16,12 +16,21 @@ Usage::
 
 Faults (refused, timed out, HTTP 5xx, malformed or empty output) are retried
 ``settings.llm_retries`` times, then raised as :class:`qa.errors.LLMError`.
+
+Bounds, because a model endpoint may stream forever or one character at a time: every call has a
+``deadline`` (a :func:`time.monotonic` instant; by default ``settings.answer_deadline_s`` from the call,
+or pass one shared by all the calls of an answer, see :func:`deadline_after`). When it passes, the
+call's socket is shut down and :class:`LLMError` is raised. A stream also stops after a client-side cap
+of deltas and characters derived from ``max_tokens``, in case the server ignores ``max_tokens``.
+Closing a stream (``s.close()``, or ``s.cancel()`` from another thread) closes its HTTP connection.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import socket
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -33,6 +42,16 @@ from qa.config import Settings
 from qa.errors import LLMError
 
 Message = dict[str, Any]
+
+# Client-side caps of a stream, for servers that ignore max_tokens: a delta is usually one token, and a
+# token rarely exceeds a few characters; past these the stream is cut and ends as finish_reason "length".
+EXTRA_DELTAS = 16
+MAX_CHARS_PER_TOKEN = 16
+
+
+def deadline_after(seconds: float) -> float:
+    """A deadline ``seconds`` from now, to pass to every model call of one answer."""
+    return time.monotonic() + seconds
 
 
 @dataclass(frozen=True)
@@ -87,6 +106,62 @@ class Completion:
         """Decode speed in tokens/s (llama.cpp ``predicted_per_second``)."""
         return self.engine.predicted_per_second if self.engine else None
 
+    @property
+    def cached_tokens(self) -> int | None:
+        """Prompt tokens the engine's prompt cache skipped (llama.cpp ``cache_n``); None if unknown."""
+        if self.engine is None:
+            return None
+        if self.engine.cache_n:
+            return self.engine.cache_n
+        # older llama.cpp builds report only what they prefilled
+        return max(0, self.prompt_tokens - self.engine.prompt_n) if self.prompt_tokens else 0
+
+
+class _Watch:
+    """Cuts one model call off at its deadline or on demand, by shutting its socket down.
+
+    ``shutdown`` (unlike ``close``) wakes a thread blocked in ``recv`` on the socket, so a call stuck
+    on a silent or trickling server ends at once, and the server sees the connection close.
+    """
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        self.cut: str | None = None  # why the call was cut: "deadline", "cancelled" or "closed"
+        self._sock: socket.socket | None = None
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self.fire, args=("deadline",))
+        self._timer.daemon = True
+        self._timer.start()
+
+    def attach(self, sock: socket.socket | None) -> None:
+        with self._lock:
+            self._sock = sock
+            cut = self.cut
+        if cut is not None:
+            _shutdown(sock)
+
+    def fire(self, reason: str) -> None:
+        with self._lock:
+            if self.cut is None:
+                self.cut = reason
+            sock = self._sock
+        _shutdown(sock)
+
+    def expired(self) -> bool:
+        """True once the deadline has passed or the call was cancelled."""
+        if self.cut is None and time.monotonic() >= self.deadline:
+            self.fire("deadline")
+        return self.cut in ("deadline", "cancelled")
+
+    def stop(self) -> None:
+        self._timer.cancel()
+
+
+def _shutdown(sock: socket.socket | None) -> None:
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
 
 class TextStream(Iterator[str]):
     """Iterator of text deltas; :attr:`result` holds the :class:`Completion` once it is exhausted."""
@@ -94,6 +169,8 @@ class TextStream(Iterator[str]):
     def __init__(self, gen: Iterator[str]):
         self._gen = gen
         self.result: Completion | None = None
+        self._watch: _Watch | None = None  # the current attempt's, set by LLMClient._stream
+        self._cancelled = False
 
     def __iter__(self) -> TextStream:
         return self
@@ -101,11 +178,19 @@ class TextStream(Iterator[str]):
     def __next__(self) -> str:
         return next(self._gen)
 
+    def cancel(self) -> None:
+        """Stop the stream from any thread: its connection is shut down, the reader gets LLMError."""
+        self._cancelled = True
+        if self._watch is not None:
+            self._watch.fire("cancelled")
+
     def close(self) -> None:
-        """Abandon the stream (closes the HTTP response)."""
+        """Abandon the stream: the HTTP connection to the model is closed (safe to call twice)."""
+        self.cancel()
         close = getattr(self._gen, "close", None)
         if close:
-            close()
+            with contextlib.suppress(ValueError):  # running in another thread: cancel() has cut it
+                close()
 
 
 class _Retry(Exception):
@@ -148,6 +233,7 @@ class LLMClient:
         self._client: Any = None
         self._model: str | None = None
         self._base_url: str | None = None
+        self._local = threading.local()  # .watch: the _Watch of the call running in this thread
         # capabilities learned from the endpoint, remembered for this client
         self.json_schema_supported = True
         self.stream_usage_supported = True
@@ -173,7 +259,11 @@ class LLMClient:
                 base_url = engine.base_url + "/v1"
                 api_key = "not-needed"
                 model = engine.model_name  # llama.cpp serves one model; the name is its alias
-            client = openai.OpenAI(base_url=base_url, api_key=api_key, max_retries=0, timeout=s.llm_timeout_s)
+            # The response hook hands each call's socket to its _Watch (deadline, cancellation).
+            http = openai.DefaultHttpxClient(event_hooks={"response": [self._on_response]})
+            client = openai.OpenAI(
+                base_url=base_url, api_key=api_key, max_retries=0, timeout=s.llm_timeout_s, http_client=http
+            )
             if model is None:
                 model = self._first_model(client, base_url)
             self._client, self._model, self._base_url = client, model, base_url
@@ -205,6 +295,15 @@ class LLMClient:
         assert self._base_url is not None
         return self._base_url
 
+    def _on_response(self, response: Any) -> None:
+        """httpx response hook (runs in the calling thread once headers arrive): arm the call's watch."""
+        watch: _Watch | None = getattr(self._local, "watch", None)
+        if watch is None:
+            return
+        stream = response.extensions.get("network_stream")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        watch.attach(sock if isinstance(sock, socket.socket) else None)
+
     # -- requests -------------------------------------------------------------------------------
 
     def _request_args(
@@ -230,7 +329,24 @@ class LLMClient:
                     },
                 )
         args["messages"] = msgs
+        if not self.settings.base_url:
+            # llama.cpp: reuse the KV cache of the longest matching prefix (the fixed instructions)
+            args["extra_body"] = {"cache_prompt": True}
         return args
+
+    def _deadline(self, deadline: float | None) -> float:
+        return deadline if deadline is not None else deadline_after(self.settings.answer_deadline_s)
+
+    def _timeout(self, deadline: float) -> float:
+        """The per-read timeout of an attempt: never past the deadline."""
+        return max(0.05, min(self.settings.llm_timeout_s, deadline - time.monotonic()))
+
+    def _late(self, deadline: float, calls: str = "model call") -> LLMError:
+        total = self.settings.answer_deadline_s
+        return LLMError(
+            f"The language model at {_host(self._base_url or '')} did not finish within the {calls}'s "
+            f"deadline ({total:.0f} s per answer, setting QA_ANSWER_DEADLINE)."
+        )
 
     def _rejected_schema(self, e: Exception, schema: dict[str, Any] | None) -> bool:
         """A 400 while json_schema was requested: switch this client to json_object for good."""
@@ -248,19 +364,28 @@ class LLMClient:
         schema: dict[str, Any] | None = None,
         max_tokens: int,
         temperature: float = 0.0,
+        deadline: float | None = None,
     ) -> Completion:
-        """One chat completion; with ``schema`` the reply is constrained to (and checked as) JSON."""
+        """One chat completion; with ``schema`` the reply is constrained to (and checked as) JSON.
+
+        ``deadline`` (``time.monotonic()`` instant, see :func:`deadline_after`) bounds the whole call,
+        retries included; default ``settings.answer_deadline_s`` from now.
+        """
         import openai
 
+        deadline = self._deadline(deadline)
         client, model = self._connect()
         attempts = 1 + max(0, self.settings.llm_retries)
         last = "no attempt was made"
         attempt = 0
         while attempt < attempts:
+            if time.monotonic() >= deadline:
+                raise self._late(deadline)
             args = self._request_args(messages, schema, max_tokens, temperature)
             t0 = time.perf_counter()
+            watch = self._local.watch = _Watch(deadline)
             try:
-                resp = client.chat.completions.create(model=model, **args)
+                resp = client.chat.completions.create(model=model, timeout=self._timeout(deadline), **args)
                 total_ms = (time.perf_counter() - t0) * 1000
                 choice = resp.choices[0]
                 text = choice.message.content or ""
@@ -288,9 +413,14 @@ class LLMClient:
                     raise LLMError(_status_message(e, self._base_url)) from e
                 last = _describe_error(e)
             except openai.APIError as e:  # connection refused/reset, timeout, undecodable body
+                if watch.expired():
+                    raise self._late(deadline) from e
                 last = _describe_error(e)
             except (ValueError, TypeError, AttributeError, IndexError, KeyError) as e:
                 last = f"the server sent a malformed response ({type(e).__name__})"
+            finally:
+                watch.stop()
+                self._local.watch = None
             attempt += 1
         raise LLMError(
             f"The language model at {_host(self._base_url or '')} failed after {attempts} attempt(s): {last}."
@@ -303,14 +433,19 @@ class LLMClient:
         schema: dict[str, Any] | None = None,
         max_tokens: int,
         temperature: float = 0.0,
+        deadline: float | None = None,
     ) -> TextStream:
         """Stream text deltas. A failure before the first delta is retried; after it, LLMError.
 
         The returned iterator's ``result`` holds the final :class:`Completion` when it is exhausted.
         With ``schema`` the output is constrained, but not checked: the caller parses the whole text.
+        ``deadline`` as in :meth:`complete`: past it the stream ends with LLMError. Past the client-side
+        cap (``max_tokens`` + 16 deltas, 16 characters per token) it ends with ``finish_reason`` "length".
         """
         holder: list[TextStream] = []
-        ts = TextStream(self._stream(messages, schema, max_tokens, temperature, holder))
+        ts = TextStream(
+            self._stream(messages, schema, max_tokens, temperature, self._deadline(deadline), holder)
+        )
         holder.append(ts)
         return ts
 
@@ -320,28 +455,45 @@ class LLMClient:
         schema: dict[str, Any] | None,
         max_tokens: int,
         temperature: float,
+        deadline: float,
         holder: list[TextStream],
     ) -> Iterator[str]:
+        import httpx2
         import openai
 
         client, model = self._connect()
         attempts = 1 + max(0, self.settings.llm_retries)
         last = "no attempt was made"
         attempt = 0
+        max_deltas, max_chars = max_tokens + EXTRA_DELTAS, max_tokens * MAX_CHARS_PER_TOKEN
         while attempt < attempts:
+            if holder[0]._cancelled:
+                raise LLMError("The answer was cancelled.")
+            if time.monotonic() >= deadline:
+                raise self._late(deadline)
             args = self._request_args(messages, schema, max_tokens, temperature)
             if self.stream_usage_supported:
                 args["stream_options"] = {"include_usage": True}
             t0 = time.perf_counter()
             ttft_ms: float | None = None
             parts: list[str] = []
+            chars = 0
             usage: Any = None
             timings: Any = None
             finish: str | None = None
+            complete = False  # the server ended the stream itself
+            watch = self._local.watch = holder[0]._watch = _Watch(deadline)
             try:
-                response = client.chat.completions.create(model=model, stream=True, **args)
+                try:
+                    response = client.chat.completions.create(
+                        model=model, stream=True, timeout=self._timeout(deadline), **args
+                    )
+                finally:
+                    self._local.watch = None  # the hook has run; this thread may serve other calls
                 try:
                     for chunk in response:
+                        if watch.expired():
+                            break
                         extra = chunk.model_extra or {}
                         if extra.get("timings") is not None:
                             timings = extra["timings"]
@@ -355,11 +507,24 @@ class LLMClient:
                                 if ttft_ms is None:
                                     ttft_ms = (time.perf_counter() - t0) * 1000
                                 parts.append(delta)
+                                chars += len(delta)
                                 yield delta
+                        if len(parts) >= max_deltas or chars >= max_chars:
+                            finish = "length"  # the server ignores max_tokens: stop reading
+                            watch.fire("closed")
+                            break
+                    else:
+                        complete = True
                 finally:
+                    if not complete:
+                        watch.fire("closed")  # abandoned, cut or broken mid-stream: hang up now
                     response.close()
+                if finish is None and watch.expired():  # a shut-down socket can look like a clean end
+                    raise _Cut(str(watch.cut))
                 if not parts:
                     raise _Retry("the model returned an empty answer")
+            except _Cut as e:
+                raise self._cut_error(str(e), deadline) from None
             except _Retry as e:
                 last = str(e)
             except openai.APIStatusError as e:
@@ -373,7 +538,18 @@ class LLMClient:
                 if not _retryable_status(e.status_code):
                     raise LLMError(_status_message(e, self._base_url)) from e
                 last = _describe_error(e)
-            except (openai.APIError, ValueError, TypeError, AttributeError, IndexError, KeyError) as e:
+            except (
+                openai.APIError,
+                httpx2.HTTPError,
+                OSError,
+                ValueError,
+                TypeError,
+                AttributeError,
+                IndexError,
+                KeyError,
+            ) as e:
+                if watch.expired():
+                    raise self._cut_error(str(watch.cut), deadline) from e
                 if parts:
                     raise LLMError(_broken_stream(e)) from e
                 last = _describe_error(e) if isinstance(e, openai.APIError) else f"malformed stream ({e})"
@@ -389,10 +565,21 @@ class LLMClient:
                     engine=EngineTimings.from_dict(timings),
                 )
                 return
+            finally:
+                watch.stop()
             attempt += 1
         raise LLMError(
             f"The language model at {_host(self._base_url or '')} failed after {attempts} attempt(s): {last}."
         )
+
+    def _cut_error(self, reason: str, deadline: float) -> LLMError:
+        if reason == "cancelled":
+            return LLMError("The answer was cancelled.")
+        return self._late(deadline)
+
+
+class _Cut(Exception):
+    """The watch cut the call (deadline or cancel): not worth a retry."""
 
 
 def _retryable_status(code: int) -> bool:

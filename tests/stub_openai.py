@@ -29,6 +29,10 @@ Fault modes (``Fault.*`` constants, or their string values):
 - ``"garbage"``  — HTTP 200 with well-formed JSON whose content is junk text (not JSON).
 - ``"empty"``    — HTTP 200 with an empty content string.
 - ``"break"``    — streaming only: a few deltas, then the connection drops (non-streaming: like refuse).
+- ``"endless"``  — never finishes: a delta every ``endless_interval_s`` (non-streaming: a body that
+                   never ends, a byte at that interval), until the client hangs up.
+- ``"trickle"``  — like endless, but one character every ``trickle_s`` (default 5 s).
+                   Both count the client's hang-up in ``disconnects`` and set the ``disconnected`` event.
 
 Switches: ``reject_json_schema`` (answer 400 to ``response_format.type == "json_schema"``, as some
 endpoints do), ``send_usage`` (False: ignore ``stream_options.include_usage``), ``send_timings``
@@ -62,9 +66,11 @@ class Fault(str):
     GARBAGE = "garbage"
     EMPTY = "empty"
     BREAK = "break"
+    ENDLESS = "endless"
+    TRICKLE = "trickle"
 
 
-FAULT_MODES = {"refuse", "hang", "500", "400", "malformed", "garbage", "empty", "break"}
+FAULT_MODES = {"refuse", "hang", "500", "400", "malformed", "garbage", "empty", "break", "endless", "trickle"}
 
 
 def last_user(request: dict[str, Any]) -> str:
@@ -110,6 +116,10 @@ class StubLLM:
         self.send_usage = True
         self.send_timings = True
         self.models = ["stub"]
+        self.endless_interval_s = 0.01
+        self.trickle_s = 5.0
+        self.disconnects = 0  # endless/trickle replies the client hung up on
+        self.disconnected = threading.Event()
         self._lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -304,6 +314,37 @@ class _Handler(BaseHTTPRequestHandler):
             self._complete(req, "", streaming=streaming)
         elif mode == "break":
             self._stream(req, "This answer will break off in the middle of", broken=True)
+        elif mode in ("endless", "trickle"):
+            interval = self.stub.endless_interval_s if mode == "endless" else self.stub.trickle_s
+            self._forever(req, streaming, interval)
+
+    def _forever(self, req: dict[str, Any], streaming: bool, interval: float) -> None:
+        """Send forever, one piece per ``interval``, until writing fails because the client left."""
+        stub = self.stub
+        try:
+            if streaming:
+                self._stream_head()
+                base = self._chunk_base(req)
+                self._send({**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]})
+                while True:
+                    time.sleep(interval)
+                    self._send({**base, "choices": [{"index": 0, "delta": {"content": "a "}}]})
+            else:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(10**9))
+                self.end_headers()
+                self.wfile.write(b'{"id": "x", "choices": [{"message": {"content": "')
+                self.wfile.flush()
+                while True:
+                    time.sleep(interval)
+                    self.wfile.write(b"a")
+                    self.wfile.flush()
+        except OSError:  # BrokenPipe / ConnectionReset: the client hung up
+            with stub._lock:
+                stub.disconnects += 1
+            stub.disconnected.set()
+            self.close_connection = True
 
     def _usage(self, req: dict[str, Any], text: str) -> dict[str, int]:
         prompt = _approx_tokens(all_text(req))
@@ -344,21 +385,29 @@ class _Handler(BaseHTTPRequestHandler):
             payload["timings"] = self._timings(usage)
         self._json(200, payload)
 
-    def _stream(self, req: dict[str, Any], text: str, broken: bool = False) -> None:
-        stub = self.stub
+    def _stream_head(self) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Connection", "close")
         self.end_headers()
         self.close_connection = True
-        base = {"id": "chatcmpl-stub", "object": "chat.completion.chunk", "created": int(time.time())}
-        base["model"] = req.get("model", stub.model)
 
-        def send(obj: Any) -> None:
-            data = obj if isinstance(obj, str) else json.dumps(obj)
-            self.wfile.write(f"data: {data}\n\n".encode())
-            self.wfile.flush()
+    def _chunk_base(self, req: dict[str, Any]) -> dict[str, Any]:
+        base = {"id": "chatcmpl-stub", "object": "chat.completion.chunk", "created": int(time.time())}
+        base["model"] = req.get("model", self.stub.model)
+        return base
+
+    def _send(self, obj: Any) -> None:
+        data = obj if isinstance(obj, str) else json.dumps(obj)
+        self.wfile.write(f"data: {data}\n\n".encode())
+        self.wfile.flush()
+
+    def _stream(self, req: dict[str, Any], text: str, broken: bool = False) -> None:
+        stub = self.stub
+        self._stream_head()
+        base = self._chunk_base(req)
+        send = self._send
 
         send({**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]})
         n = max(1, stub.chunk_chars)

@@ -221,3 +221,145 @@ def test_import_qa_llm_does_not_import_openai() -> None:
     code = "import sys, qa.llm, qa.engine; print('openai' in sys.modules, 'xllamacpp' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+# -- bounds: the answer deadline, the client-side cap, cancellation (issue 13.3) ----------------------
+
+
+def _bounded(stub: StubLLM, tmp_path: Path, deadline_s: float = 1.0) -> Settings:
+    """A long per-read timeout, so that only the overall deadline can end a call that keeps sending."""
+    return settings_for(stub, llm_timeout_s=30.0, answer_deadline_s=deadline_s, cache_dir=tmp_path)
+
+
+def _drain(stream) -> list[str]:
+    got: list[str] = []
+    for d in stream:
+        got.append(d)
+    return got
+
+
+def _run_bounded(fn, limit_s: float = 30.0):
+    """Run ``fn`` in a thread; fail (instead of hanging the suite) if it does not return at all."""
+    import threading
+
+    box: dict[str, object] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as e:  # noqa: BLE001 — handed to the test
+            box["error"] = e
+
+    t = threading.Thread(target=target, daemon=True)
+    t.start()
+    t.join(limit_s)
+    assert not t.is_alive(), "the call never returned: nothing bounds it"
+    if "error" in box:
+        raise box["error"]  # type: ignore[misc]
+    return box.get("value")
+
+
+@pytest.mark.parametrize("mode", ["endless", "trickle"])
+def test_stream_that_never_ends_stops_at_the_deadline(mode: str, stub_llm: StubLLM, tmp_path: Path) -> None:
+    stub_llm.trickle_s = 0.3
+    stub_llm.fault(mode, times=2)
+    llm = LLMClient(_bounded(stub_llm, tmp_path))
+    with pytest.raises(LLMError, match="QA_ANSWER_DEADLINE"):
+        _run_bounded(lambda: _drain(llm.stream(MSGS, max_tokens=100_000)))
+    assert stub_llm.request_count == 1  # no retry once the deadline has passed
+    assert stub_llm.disconnected.wait(10), "the connection to the model stayed open"
+
+
+def test_complete_whose_body_never_ends_stops_at_the_deadline(stub_llm: StubLLM, tmp_path: Path) -> None:
+    stub_llm.endless_interval_s = 0.05
+    stub_llm.fault("endless", times=2)
+    llm = LLMClient(_bounded(stub_llm, tmp_path))
+    with pytest.raises(LLMError, match="QA_ANSWER_DEADLINE"):
+        _run_bounded(lambda: llm.complete(MSGS, max_tokens=20))
+    assert stub_llm.request_count == 1
+    assert stub_llm.disconnected.wait(10)
+
+
+def test_silent_server_is_bounded_by_the_deadline_not_the_read_timeout(
+    stub_llm: StubLLM, tmp_path: Path
+) -> None:
+    stub_llm.hang_s = 5.0
+    stub_llm.fault("hang", times=2)
+    llm = LLMClient(_bounded(stub_llm, tmp_path, deadline_s=0.5))
+    with pytest.raises(LLMError, match="QA_ANSWER_DEADLINE"):
+        _run_bounded(lambda: _drain(llm.stream(MSGS, max_tokens=20)))
+    assert stub_llm.request_count == 1
+
+
+def test_calls_sharing_a_deadline_share_the_budget(stub_llm: StubLLM, tmp_path: Path) -> None:
+    from qa.llm import deadline_after
+
+    stub_llm.fault("endless")
+    llm = LLMClient(_bounded(stub_llm, tmp_path, deadline_s=60.0))
+    deadline = deadline_after(0.5)  # one answer: a follow-up's rewrite, then the answer
+    with pytest.raises(LLMError):
+        _run_bounded(lambda: llm.complete(MSGS, max_tokens=20, deadline=deadline))
+    with pytest.raises(LLMError, match="QA_ANSWER_DEADLINE"):
+        list(llm.stream(MSGS, max_tokens=20, deadline=deadline))
+    assert stub_llm.request_count == 1  # the spent budget sends no second request
+
+
+def test_stream_that_ignores_max_tokens_is_capped(stub_llm: StubLLM, tmp_path: Path) -> None:
+    from qa.llm import EXTRA_DELTAS
+
+    stub_llm.endless_interval_s = 0.001
+    stub_llm.fault("endless")
+    s = LLMClient(_bounded(stub_llm, tmp_path, deadline_s=60.0)).stream(MSGS, max_tokens=10)
+    deltas = _run_bounded(lambda: _drain(s))
+    assert len(deltas) == 10 + EXTRA_DELTAS
+    assert s.result is not None and s.result.finish_reason == "length"
+    assert stub_llm.disconnected.wait(10)
+
+
+def test_closing_a_stream_closes_the_connection(stub_llm: StubLLM, tmp_path: Path) -> None:
+    stub_llm.endless_interval_s = 0.02
+    stub_llm.fault("endless")
+    s = LLMClient(_bounded(stub_llm, tmp_path, deadline_s=60.0)).stream(MSGS, max_tokens=100_000)
+    assert next(s) and next(s)  # the model is talking
+    assert not stub_llm.disconnected.is_set()
+    s.close()  # what ask_stream does when the user leaves or presses Stop
+    assert stub_llm.disconnected.wait(10)
+
+
+def test_cancel_from_another_thread_stops_the_reader(stub_llm: StubLLM, tmp_path: Path) -> None:
+    import threading
+
+    stub_llm.trickle_s = 0.2
+    stub_llm.fault("trickle")
+    s = LLMClient(_bounded(stub_llm, tmp_path, deadline_s=60.0)).stream(MSGS, max_tokens=100_000)
+    first = threading.Event()
+
+    def read() -> list[str]:
+        got = []
+        for d in s:
+            got.append(d)
+            first.set()
+        return got
+
+    threading.Timer(0.1, lambda: first.wait(10) and s.cancel()).start()
+    with pytest.raises(LLMError, match="cancelled"):
+        _run_bounded(read)
+    assert stub_llm.disconnected.wait(10)
+
+
+def test_cache_prompt_is_only_sent_to_the_embedded_engine(stub_settings: Settings, stub_llm: StubLLM) -> None:
+    LLMClient(stub_settings).complete(MSGS, max_tokens=5)
+    assert "cache_prompt" not in stub_llm.last_request  # an OpenAI endpoint would refuse the unknown key
+    args = LLMClient(Settings(cache_dir=stub_settings.cache_dir))._request_args(MSGS, None, 5, 0.0)
+    assert args["extra_body"] == {"cache_prompt": True}
+
+
+def test_cached_tokens_come_from_the_engine_timings() -> None:
+    from qa.llm import EngineTimings
+
+    assert (
+        Completion("x", prompt_tokens=600, engine=EngineTimings(prompt_n=100, cache_n=500)).cached_tokens
+        == 500
+    )
+    assert Completion("x", prompt_tokens=600, engine=EngineTimings(prompt_n=100)).cached_tokens == 500
+    assert Completion("x", prompt_tokens=600).cached_tokens is None
