@@ -15,6 +15,7 @@ Example::
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import logging
@@ -27,6 +28,7 @@ from pathlib import Path
 import ftfy
 
 from qa.errors import IngestError
+from qa.metadata import provenance
 from qa.types import Article
 
 log = logging.getLogger("qa.ingest")
@@ -56,23 +58,64 @@ class IngestResult:
 def decode_bytes(data: bytes) -> str:
     """Decode file bytes to text, or raise :class:`IngestError` saying why it is not text.
 
-    UTF-8 (with or without BOM) first. Otherwise charset-normalizer proposes candidates; when the
+    UTF-16 and UTF-32 are recognised by their byte-order mark (Windows "Unicode" text files carry one),
+    or, for UTF-16 without one, by NUL bytes in every other position of mostly-ASCII text.
+    Then UTF-8 (with or without BOM). Otherwise charset-normalizer proposes candidates; when the
     Windows-1252 family is among them it wins, because the corpus is English news and the detector
     tends to rank cp1257/cp1250 first on short Western texts ("crème" would become "crčme").
     """
     if not data.strip():
         raise IngestError("the file is empty")
-    if b"\x00" in data[:8192]:
+    wide = _decode_wide(data)
+    if wide is not None:
+        text = wide
+    elif b"\x00" in data[:8192]:
         raise IngestError("the file looks binary (it contains NUL bytes), not text")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = _decode_legacy(data)
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = _decode_legacy(data)
     if _looks_binary(text):
         raise IngestError("the file looks binary (mostly non-text characters), not text")
     if not text.strip():
         raise IngestError("the file contains only whitespace")
     return text
+
+
+# UTF-32 before UTF-16: the UTF-32-LE mark begins with the UTF-16-LE one.
+_WIDE_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _decode_wide(data: bytes) -> str | None:
+    """UTF-16/UTF-32 text, or None when ``data`` is not in one of them."""
+    for bom, codec in _WIDE_BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError as exc:
+                raise IngestError(
+                    f"the file starts with a {codec.upper()} byte-order mark but is not {codec.upper()}"
+                ) from exc
+    sample = data[:8192]
+    if len(sample) >= 8:
+        half = len(sample) // 2
+        even_nul, odd_nul = sample[0::2].count(0) / half, sample[1::2].count(0) / half
+        for codec, nul_share, other_share in (
+            ("utf-16-le", odd_nul, even_nul),
+            ("utf-16-be", even_nul, odd_nul),
+        ):
+            if nul_share > 0.9 and other_share < 0.05:
+                try:
+                    return data.decode(codec)
+                except UnicodeDecodeError:
+                    return None
+    return None
 
 
 def _decode_legacy(data: bytes) -> str:
@@ -246,14 +289,15 @@ def _parse_plain(name: str, data: bytes) -> list[Article]:
     if not text:
         raise IngestError("the file has no text after cleaning")
     title = _first_line_title(text)
+    meta = provenance(text=text, title=title, path=name)
     # text keeps the title line, so offsets into the file's text stay simple.
     return [
         Article(
             id=article_id(title, text),
             title=title,
-            source=Path(name).stem,
-            published_at=None,
-            url=None,
+            source=meta.source,
+            published_at=meta.published_at,
+            url=meta.url,
             text=text,
             path=name,
         )
@@ -274,13 +318,17 @@ def _parse_html(name: str, data: bytes) -> list[Article]:
     title = _cut_title(clean_text(doc.title or "").replace("\n", " ")) or _first_line_title(body)
     # Keep the title as the first line, as for plain text (trafilatura often already puts it there).
     text = body if body.split("\n", 1)[0].strip() == title else f"{title}\n\n{body}"
+    # trafilatura reads <meta> tags, JSON-LD and bylines: site name, date (htmldate), canonical URL.
+    meta = provenance(
+        text=text, title=title, path=name, source=doc.sitename, published_at=doc.date, url=doc.url
+    )
     return [
         Article(
             id=article_id(title, text),
             title=title,
-            source=(doc.sitename or "").strip() or Path(name).stem,
-            published_at=doc.date or None,
-            url=doc.url or None,
+            source=meta.source,
+            published_at=meta.published_at,
+            url=meta.url,
             text=text,
             path=name,
         )
@@ -294,6 +342,44 @@ def _optional_str(value: object) -> str | None:
     return value or None
 
 
+# An article record is one object of strings: two levels of nesting are plenty. Deeper lines are
+# refused before parsing, because json.loads recurses once per level (100,000 "[" is a RecursionError).
+MAX_JSON_DEPTH = 32
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def json_depth(line: str) -> int:
+    """The deepest nesting of arrays and objects in a JSON text, without parsing it."""
+    depth = deepest = 0
+    for m in _JSON_BRACKET.finditer(_JSON_STRING.sub('""', line)):
+        depth += 1 if m.group(0) in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _int_or_float(digits: str) -> int | float:
+    """Python refuses ints of over 4,300 digits; such a number in a field nobody reads must not cost
+    the article."""
+    return int(digits) if len(digits) <= 4000 else float(digits)
+
+
+def _load_record(line: str) -> dict:
+    """One JSONL line as a dict, or ValueError saying what is wrong with it."""
+    depth = json_depth(line)
+    if depth > MAX_JSON_DEPTH:
+        raise ValueError(
+            f"the line nests arrays or objects {depth:,} levels deep (the limit is {MAX_JSON_DEPTH})"
+        )
+    try:
+        record = json.loads(line, parse_int=_int_or_float)
+    except RecursionError:  # the depth check should make this unreachable; never let it escape
+        raise ValueError("the line nests arrays or objects too deeply") from None
+    if not isinstance(record, dict):
+        raise ValueError("the line is not a JSON object")
+    return record
+
+
 def _parse_jsonl(name: str, data: bytes, *, on_bad_line=None) -> list[Article]:
     """One article per line. The record's own ``id`` is kept when present (benchmarks refer to it);
     otherwise the content hash is used. A bad line is reported through ``on_bad_line(lineno, reason)``
@@ -303,21 +389,35 @@ def _parse_jsonl(name: str, data: bytes, *, on_bad_line=None) -> list[Article]:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
-            if not isinstance(record, dict):
-                raise ValueError("the line is not a JSON object")
+            record = _load_record(line)
             raw_text = record.get("text")
             if not isinstance(raw_text, str) or not raw_text.strip():
                 raise ValueError("the line has no 'text'")
             text = clean_text(raw_text)
-            title = _cut_title(clean_text(str(record.get("title") or "")).replace("\n", " "))
+            raw_title = record.get("title")
+            title = _cut_title(clean_text(raw_title if isinstance(raw_title, str) else "").replace("\n", " "))
+            title = title or _short_title(text)
+            meta = provenance(
+                text=text,
+                title=title,
+                path=name,
+                source=record.get("source"),
+                published_at=record.get("published_at"),
+                url=record.get("url"),
+            )
+            raw_id = record.get("id")
+            own_id = (
+                _optional_str(raw_id)
+                if isinstance(raw_id, str | int) and not isinstance(raw_id, bool)
+                else None
+            )
             articles.append(
                 Article(
-                    id=_optional_str(record.get("id")) or article_id(title, text),
-                    title=title or _short_title(text),
-                    source=_optional_str(record.get("source")) or Path(name).stem,
-                    published_at=_optional_str(record.get("published_at")),
-                    url=_optional_str(record.get("url")),
+                    id=own_id or article_id(title, text),
+                    title=title,
+                    source=meta.source,
+                    published_at=meta.published_at,
+                    url=meta.url,
                     text=text,
                     path=name,
                 )

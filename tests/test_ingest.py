@@ -251,3 +251,237 @@ def test_same_content_different_line_endings_same_id():
     a = parse_bytes("x.txt", b"Title\n\nBody here.")[0]
     b = parse_bytes("y.txt", b"\xef\xbb\xbfTitle\r\n\r\nBody  here.\r\n")[0]
     assert a.id == b.id and a.text == b.text
+
+
+# --------------------------------------------------------------------------------------------------
+# Wide encodings (issue 13: UTF-16 with a BOM was refused as binary)
+
+WIDE_TEXT = "Résumé of the day\n\nThe caravan of about 6,000 migrants reached Tapachula — “slowly”.\n"
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"])
+def test_utf16_and_utf32_with_bom_decode(encoding):
+    bom = {
+        "utf-16-le": b"\xff\xfe",
+        "utf-16-be": b"\xfe\xff",
+        "utf-32-le": b"\xff\xfe\x00\x00",
+        "utf-32-be": b"\x00\x00\xfe\xff",
+    }.get(encoding, b"")  # plain "utf-16"/"utf-32" write their own BOM
+    [article] = parse_bytes("wide.txt", bom + WIDE_TEXT.encode(encoding))
+    assert article.title == "Résumé of the day"
+    assert "“slowly”" in article.text and "\ufeff" not in article.text
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_bom_decodes(encoding):
+    [article] = parse_bytes("wide.txt", WIDE_TEXT.encode(encoding))
+    assert article.text.startswith("Résumé of the day")
+
+
+def test_utf16_same_id_as_utf8():
+    assert (
+        parse_bytes("a.txt", WIDE_TEXT.encode("utf-16"))[0].id
+        == parse_bytes("b.txt", WIDE_TEXT.encode())[0].id
+    )
+
+
+def test_nul_bytes_without_a_wide_encoding_are_still_binary():
+    with pytest.raises(IngestError, match="binary"):
+        parse_bytes("a.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4)
+    with pytest.raises(IngestError, match="UTF-16"):
+        parse_bytes("a.txt", b"\xff\xfe" + b"\x00\xd8")  # a BOM, then a lone surrogate
+
+
+# --------------------------------------------------------------------------------------------------
+# Pathological JSON (issue 13: 100,000 nested "[" raised an uncaught RecursionError)
+
+GOOD_RECORD = {"title": "Caravan", "source": "Wire", "text": "About 6,000 migrants walked north."}
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("[" * 100_000, "100,000 levels deep"),
+        ('{"a":' * 50_000 + "1" + "}" * 50_000, "50,000 levels deep"),
+        ('{"text": "x", "deep": ' + "[" * 5000 + "]" * 5000 + "}", "5,001 levels deep"),
+        ("[" * 100_000 + '"', "levels deep"),  # and unterminated
+        ("1" * 10_000, "not a JSON object"),
+        ('"' + "a" * 100_000, "line 2"),  # unterminated string
+        ("{" + '"k": 1, ' * 10_000, "line 2"),
+    ],
+)
+def test_pathological_json_lines_are_skipped_per_line(tmp_path, line, reason):
+    path = tmp_path / "bad.jsonl"
+    path.write_text(
+        json.dumps(GOOD_RECORD) + "\n" + line + "\n" + json.dumps(GOOD_RECORD | {"id": "b"}) + "\n"
+    )
+    result = read_articles([path])
+    assert [a.id for a in result.articles][1:] == ["b"] and len(result.articles) == 2
+    [skip] = result.skipped
+    assert "line 2" in skip.reason and reason in skip.reason
+    assert "RecursionError" not in skip.reason
+
+
+def test_deep_nesting_through_parse_bytes_is_an_ingest_error_not_a_recursion_error():
+    with pytest.raises(IngestError, match="no readable article lines"):
+        parse_bytes("up.jsonl", b"[" * 100_000)
+
+
+def test_strings_full_of_brackets_are_not_nesting():
+    record = GOOD_RECORD | {"text": "Brackets [[[[ " + "[" * 1000 + " and {{{ " + '\\" [' * 50 + " are text."}
+    [article] = parse_bytes("ok.jsonl", json.dumps(record).encode())
+    assert article.text.startswith("Brackets [[[[")
+
+
+def test_huge_numbers_and_odd_field_types_do_not_cost_the_article():
+    line = (
+        '{"id": ["not", "an", "id"], "title": 12, "source": {"x": 1}, "published_at": "yesterday", '
+        '"url": 5, "big": '
+        + "9" * 20_000
+        + ', "float": 1e999999, "nan": NaN, "text": "Migrants walked north."}'
+    )
+    [article] = parse_bytes("odd.jsonl", line.encode())
+    assert article.text == "Migrants walked north."
+    assert len(article.id) == 16  # the content hash, since the record's id is not a string
+    assert article.title == "Migrants walked north."
+    assert article.published_at is None and article.url is None
+    assert article.source == "odd"  # the file name, since the record's source is not text
+
+
+# --------------------------------------------------------------------------------------------------
+# Outlet and date (issue 12: sources had no names; a file stem or hash was shown instead)
+
+
+def test_default_articles_have_readable_sources_and_stable_ids(corpus):
+    by_file = {Path(a.path).name: a for a in corpus.articles}
+    # ids depend on title and text only, so indexes and eval references stay valid
+    assert by_file["000_f201e7d1f3c5cdc5.txt"].id == "c6e697781db253d9"
+    assert by_file["002_88f978f23a18d0ab.txt"].id == "336b6ed0a5ae1603"
+    for name, article in by_file.items():
+        assert Path(name).stem not in article.source and "f201e7d1" not in article.source
+        assert not any(ch.isdigit() for ch in article.source.split()[0])
+        # neither text names its outlet ("CNN reported" quotes another outlet): the headline stands in
+        assert article.title.startswith(article.source.rstrip("…"))
+        assert "CNN" not in article.source
+        assert len(article.source) <= 61
+        assert article.published_at is None  # neither text states when it was published
+
+
+def test_jsonl_metadata_wins_and_dates_become_iso(tmp_path):
+    records = [
+        {"id": "a", "source": "Wire", "published_at": "2023-12-27T10:00:00Z", "text": "WASHINGTON (AP) — A."},
+        {"id": "b", "url": "https://edition.cnn.com/2023/12/27/x.html", "text": "Text without byline."},
+        {"id": "c", "published_at": "Dec. 27, 2023", "text": "LONDON, Dec 27 (Reuters) - Oil rose."},
+        {
+            "id": "d",
+            "text": "Caravan\nBy Jane Doe, The Guardian\nPublished 26 December 2023\nMigrants walked.",
+        },
+        {"id": "e", "text": "Nothing names anybody here."},
+    ]
+    path = tmp_path / "wire_feed.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in records), encoding="utf-8")
+    got = {a.id: (a.source, a.published_at, a.url) for a in read_articles([path]).articles}
+    assert got == {
+        "a": ("Wire", "2023-12-27", None),
+        "b": ("cnn.com", None, "https://edition.cnn.com/2023/12/27/x.html"),
+        "c": ("Reuters", "2023-12-27", None),
+        "d": ("The Guardian", "2023-12-26", None),
+        "e": ("wire feed", None, None),
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "source", "published"),
+    [
+        ("WASHINGTON (AP) — The Senate voted on Tuesday.", "AP", None),
+        ("MEXICO CITY (AP) — Migrants rested.", "AP", None),
+        ("TAPACHULA, Mexico (AP) — Migrants walked.", "AP", None),
+        ("LONDON, Dec 27 (Reuters) - Britain's economy shrank.", "Reuters", None),
+        ("(Reuters) - Oil prices rose.", "Reuters", None),
+        ("Headline\n\nBy the Associated Press\n\nMigrants walked.", "Associated Press", None),
+        ("Headline\nBy Reuters\nMigrants walked.", "Reuters", None),
+        (
+            "Headline\nBy Jane Doe for the Daily Mail\nUpdated: Dec. 27, 2023 10:14 EST\nText.",
+            "Daily Mail",
+            "2023-12-27",
+        ),
+        ("Headline\nBy Jane Doe | CNN\nText.", "CNN", None),
+        ("Headline\nText body.\nSource: BBC News", "BBC News", None),
+        (
+            "Headline\nText body.\n© 2023 The Associated Press. All rights reserved.",
+            "The Associated Press",
+            None,
+        ),
+        # quoted outlets, persons and parentheses inside sentences are not the publisher
+        ("Headline\nBy Jane Doe\nMigrants walked, CNN reported.", None, None),
+        ("Headline\nThe senator (D-Calif.) — said things.", None, None),
+        ("Headline\nBy Sunday, the caravan had left.", None, None),
+        (
+            "Biden will visit Mexico on Dec. 27, 2023, officials said, in a long headline sentence.",
+            None,
+            None,
+        ),
+    ],
+)
+def test_outlet_and_date_from_datelines_and_bylines(text, source, published):
+    from qa.metadata import describe_text
+
+    found = describe_text(text)
+    assert (found.source, found.published_at) == (source, published)
+
+
+@pytest.mark.parametrize(
+    ("name", "source"),
+    [
+        ("bbc_caravan-report.txt", "bbc caravan report"),
+        ("My Article.md", "My Article"),
+        ("2023-12-27-reuters-oil.txt", "reuters oil"),
+        ("000_f201e7d1f3c5cdc5.txt", "Only a headline"),
+        ("a1b2c3d4-1111-2222-3333-444455556666.txt", "Only a headline"),
+        ("12345.txt", "Only a headline"),
+    ],
+)
+def test_file_name_made_readable_else_headline(name, source):
+    [article] = parse_bytes(name, b"Only a headline\n\nSomething happened, said nobody in particular.")
+    assert article.source == source
+
+
+def test_date_from_file_name_when_nothing_else_has_one():
+    [article] = parse_bytes("2023-12-27-reuters-oil.txt", b"Oil\n\nOil rose.")
+    assert article.published_at == "2023-12-27"
+
+
+HTML_META = """<html><head><title>Caravan reaches Chiapas</title>
+<meta name="date" content="2023-12-27">
+<link rel="canonical" href="https://www.apnews.com/article/caravan-chiapas">
+</head><body><article><h1>Caravan reaches Chiapas</h1>
+<p>A caravan of about 6,000 migrants reached the southern state of Chiapas on Tuesday, walking along the
+highway in the heat while officials watched from a distance and said nothing about it.</p>
+<p>Many of the migrants came from Central America and Venezuela and hoped to reach the United States
+before the end of the year, according to organisers of the march.</p></article></body></html>"""
+
+
+def test_html_meta_date_and_domain():
+    [article] = parse_bytes("page-3f9a2b1c7d.html", HTML_META.encode())
+    assert article.published_at == "2023-12-27"
+    assert article.url == "https://www.apnews.com/article/caravan-chiapas"
+    assert article.source == "apnews.com"
+
+
+@pytest.mark.parametrize(
+    ("value", "iso"),
+    [
+        ("2023-12-27", "2023-12-27"),
+        ("2023-12-27T23:30:00+00:00", "2023-12-27"),
+        ("27 December 2023", "2023-12-27"),
+        ("December 27th, 2023", "2023-12-27"),
+        ("2023-02-30", None),
+        ("soon", None),
+        ("", None),
+        (True, None),
+    ],
+)
+def test_iso_date(value, iso):
+    from qa.metadata import iso_date
+
+    assert iso_date(value) == iso
