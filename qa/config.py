@@ -41,6 +41,10 @@ ENV_VARS = {
     "k": "QA_K",
     "max_prompt_sentences": "QA_MAX_PROMPT_SENTENCES",
     "max_question_chars": "QA_MAX_QUESTION_CHARS",
+    "max_upload_mb": "QA_MAX_UPLOAD_MB",
+    "max_batch_mb": "QA_MAX_BATCH_MB",
+    "max_upload_lines": "QA_MAX_UPLOAD_LINES",
+    "max_json_depth": "QA_MAX_JSON_DEPTH",
     "llm_threads": "QA_LLM_THREADS",
     "store": "QA_STORE",
     "milvus_uri": "QA_MILVUS_URI",
@@ -105,6 +109,11 @@ class Settings:
     conflict_topic_similarity: float = 0.35  # and if it is about the same thing as the answer's sentence
     # questions
     max_question_chars: int = 2000
+    # uploads (qa.uploads): checked before a file is read in full, parsed or stored
+    max_upload_mb: float = 10.0  # per file (a 200 MB file was still being chunked after 55 minutes)
+    max_batch_mb: float = 50.0  # all files of one upload together
+    max_upload_lines: int = 100_000  # lines per file
+    max_json_depth: int = 32  # nesting of a JSONL line (articles are flat; deeper is hostile)
 
     def __post_init__(self) -> None:
         """Refuse a value that would only fail later, deep inside retrieval or the engine."""
@@ -171,6 +180,14 @@ class Settings:
             env["max_prompt_sentences"] = _number(int, "QA_MAX_PROMPT_SENTENCES", v)
         if v := _env("QA_MAX_QUESTION_CHARS"):
             env["max_question_chars"] = _number(int, "QA_MAX_QUESTION_CHARS", v)
+        if v := _env("QA_MAX_UPLOAD_MB"):
+            env["max_upload_mb"] = _number(float, "QA_MAX_UPLOAD_MB", v)
+        if v := _env("QA_MAX_BATCH_MB"):
+            env["max_batch_mb"] = _number(float, "QA_MAX_BATCH_MB", v)
+        if v := _env("QA_MAX_UPLOAD_LINES"):
+            env["max_upload_lines"] = _number(int, "QA_MAX_UPLOAD_LINES", v)
+        if v := _env("QA_MAX_JSON_DEPTH"):
+            env["max_json_depth"] = _number(int, "QA_MAX_JSON_DEPTH", v)
         if v := _env("QA_RERANK"):
             env["rerank"] = v.strip().lower() not in {"0", "false", "no", "off"}
         if v := _env("QA_ANSWER_DEADLINE"):
