@@ -80,6 +80,7 @@ class FileReport:
     message: str
     articles: int = 0
     stored_as: str | None = None  # the file's name in uploads/ when it was saved
+    saved: bool = False  # this upload wrote the file (False: it was in uploads/ before)
 
     @property
     def ok(self) -> bool:
@@ -339,7 +340,7 @@ def save_upload(checked: Checked, folder: Path, settings: Settings) -> FileRepor
     except OSError as exc:
         reason = "the disk is full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
         return FileReport(checked.name, REFUSED, f"could not be saved ({reason}); nothing was kept.")
-    return FileReport(checked.name, QUEUED, "indexing…", n, target.name)
+    return FileReport(checked.name, QUEUED, "indexing…", n, target.name, saved=True)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -418,64 +419,70 @@ class IndexWorker:
             job = self._queue.get()
             try:
                 job.batch._settle(_index_job(job))
-            except BaseException:  # the worker must outlive any one batch
+            except BaseException as exc:  # the worker must outlive any one batch
                 log.exception("upload indexing failed")
-                job.batch._settle({})
+                reason = f"could not be indexed ({type(exc).__name__}: {exc})."
+                job.batch._settle(
+                    {r.stored_as or "": replace(r, status=FAILED, message=reason) for r in job.batch.queued()}
+                )
             finally:
                 self._queue.task_done()
 
 
-def _add(paths: list[Path], job: _Job) -> None:
+def _add(path: Path, job: _Job) -> Any:
+    """One file into the index (``origin="upload"``: it can never replace another origin's article)."""
     from qa.index import add_articles
 
     def progress(*args: Any) -> None:
         if job.on_progress is not None:
             job.on_progress(*args)
 
-    if job.lock is not None:
-        with job.lock:
-            add_articles(paths, settings=job.settings, progress_callback=progress)
-    else:
-        add_articles(paths, settings=job.settings, progress_callback=progress)
+    if job.lock is None:
+        return add_articles([path], settings=job.settings, progress_callback=progress)
+    with job.lock:
+        return add_articles([path], settings=job.settings, progress_callback=progress)
+
+
+def _indexed_report(r: FileReport, stats: Any, folder: Path) -> FileReport:
+    """ADDED with what the store did, or UNCHANGED when it already held every article of the file."""
+    added = getattr(stats, "added", None)
+    unchanged = getattr(stats, "unchanged", 0) or 0
+    notes = " ".join(f"{n.rstrip('.')}." for n in getattr(stats, "notes", ()) or ())
+    if added == 0 and unchanged >= r.articles:
+        if r.saved:  # a second copy of indexed articles: keep uploads/ free of it
+            (folder / (r.stored_as or "")).unlink(missing_ok=True)
+        message = f"its {_articles_word(r.articles)} are in the index already, nothing changed."
+        return replace(r, status=UNCHANGED, message=message, stored_as=None if r.saved else r.stored_as)
+    n = r.articles if added is None else added
+    message = f"{_articles_word(n)} added, searchable now."
+    if unchanged:
+        message += f" {unchanged} already in the index."
+    return replace(r, status=ADDED, message=f"{message} {notes}".strip())
 
 
 def _index_job(job: _Job) -> dict[str, FileReport]:
-    """Index the batch's queued files together; if that fails, each on its own, so one cannot sink all."""
+    """Index the batch's queued files one by one, so that each gets its own outcome."""
     if job.ready is not None:
         job.ready.wait()
-    queued = job.batch.queued()
     outcome: dict[str, FileReport] = {}
-
-    def added(r: FileReport) -> FileReport:
-        return replace(r, status=ADDED, message=f"{_articles_word(r.articles)} added, searchable now.")
-
-    def failed(r: FileReport, exc: BaseException) -> FileReport:
-        # The file is not in the index, so it must not stay in uploads/ for the next start to index.
-        (job.folder / (r.stored_as or "")).unlink(missing_ok=True)
-        return replace(r, status=FAILED, message=f"could not be indexed ({exc}); the file was not kept.")
-
-    paths = [job.folder / (r.stored_as or "") for r in queued]
-    try:
+    for r in job.batch.queued():
+        path = job.folder / (r.stored_as or "")
         try:
-            _add(paths, job)
-            outcome = {r.stored_as or "": added(r) for r in queued}
-        except (QAError, OSError) as exc:
-            if len(queued) == 1:
-                outcome = {queued[0].stored_as or "": failed(queued[0], exc)}
-            else:
-                log.warning("indexing %d uploads together failed (%s); trying each alone", len(queued), exc)
-                for r, p in zip(queued, paths, strict=True):
-                    try:
-                        _add([p], job)
-                        outcome[r.stored_as or ""] = added(r)
-                    except (QAError, OSError) as exc1:
-                        outcome[r.stored_as or ""] = failed(r, exc1)
-    finally:
-        if job.on_indexed is not None:
-            try:
-                job.on_indexed()
-            except Exception:
-                log.debug("on_indexed callback failed", exc_info=True)
+            outcome[r.stored_as or ""] = _indexed_report(r, _add(path, job), job.folder)
+        except Exception as exc:  # QAError, OSError, or a bug in a later stage: one file, one reason
+            if not isinstance(exc, QAError | OSError):
+                log.exception("indexing the upload %s failed", path)
+            # Not in the index, so it must not stay in uploads/ for the next start to index.
+            path.unlink(missing_ok=True)
+            outcome[r.stored_as or ""] = replace(
+                r, status=FAILED, message=f"could not be indexed ({exc}); the file was not kept."
+            )
+        finally:
+            if job.on_indexed is not None:
+                try:
+                    job.on_indexed()
+                except Exception:
+                    log.debug("on_indexed callback failed", exc_info=True)
     return outcome
 
 

@@ -7,6 +7,7 @@ only simulated fault is the full disk (ENOSPC from ``os.write`` after part of th
 from __future__ import annotations
 
 import errno
+import json
 import os
 import threading
 from pathlib import Path
@@ -243,3 +244,23 @@ def test_upload_returns_before_indexing_and_the_worker_finishes_it(tmp_path, set
     (report,) = batch.wait(300)
     assert report.status == ADDED and indexed.is_set()
     assert catalog_titles(settings) == ["Harbour board approves new ferry pier in Quillon"]
+
+
+def test_upload_reusing_an_indexed_articles_id_never_replaces_it(tmp_path, settings):
+    record = {"id": "a1", "title": "Quillon pier", "text": GOOD_TEXT}
+    first = write(tmp_path / "first.jsonl", json.dumps(record) + "\n")
+    (report,) = uploads.upload_batch([first], settings).wait(300)
+    assert report.status == ADDED
+    record["text"] = "The Quillon pier was cancelled and will never open."
+    hostile = write(tmp_path / "hostile.jsonl", json.dumps(record) + "\n")
+    (report,) = uploads.upload_batch([hostile], settings).wait(300)
+    assert report.status == ADDED, report  # added beside it, under another id
+    from qa.index import open_index
+
+    index = open_index(settings=settings)
+    try:
+        original = index.catalog.article("a1")
+        assert original is not None and "4.2 million crowns" in original.text
+        assert len(index.catalog.articles()) == 2
+    finally:
+        index.close()
