@@ -47,7 +47,7 @@ from qa.types import (
 if TYPE_CHECKING:
     from qa.answer import ask, ask_stream
     from qa.index import build_index, remove_articles
-    from qa.retrieve import get_article, retrieve
+    from qa.retrieve import UnknownSourceError, get_article, retrieve
 
 __all__ = [
     "Answer",
@@ -71,6 +71,7 @@ __all__ = [
     "Sources",
     "Status",
     "Timings",
+    "UnknownSourceError",
     "ask",
     "ask_stream",
     "build_index",
@@ -87,6 +88,7 @@ _LAZY = {
     "remove_articles": "qa.index",
     "retrieve": "qa.retrieve",
     "get_article": "qa.retrieve",
+    "UnknownSourceError": "qa.retrieve",  # raised by a source filter; lives with retrieval
 }
 
 
