@@ -1,4 +1,7 @@
-"""Hybrid retrieval: dense (FAISS) + BM25, fused by reciprocal rank fusion, filtered and de-duplicated.
+"""Hybrid retrieval: dense + BM25 fused by reciprocal rank fusion, rare exact terms first, reranked.
+
+The fused top ``rerank_candidates`` are re-scored by a cross-encoder (``qa.rerank``; ``QA_RERANK=0``
+turns it off); passages of articles that hold a rare exact name or id of the question rank first.
 
 >>> from qa.retrieve import retrieve
 >>> [p.title for p in retrieve("Where did the caravan leave from?", k=2)]  # doctest: +SKIP
@@ -6,20 +9,33 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import unicodedata
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from qa.config import Settings
-from qa.errors import QuestionError
+from qa.errors import QAError, QuestionError
+from qa.grounding import terms
 from qa.types import Article, Passage
 
 if TYPE_CHECKING:
     from qa.embed import Embedder
     from qa.index import Index
+
+ChunkRow = Any  # the catalog's chunk record (id, article_id, seq, start, end, text, content_hash)
+
+MAX_LISTED_SOURCES = 50
+# A question term is "rare" when it occurs in at most this many articles (or this share of them).
+RARE_MIN_ARTICLES = 3
+RARE_ARTICLE_SHARE = 0.01
+
+
+class UnknownSourceError(QAError, ValueError):
+    """A ``source`` filter that names no outlet of the index; the message lists the known ones."""
 
 
 def check_question(question: object, settings: Settings) -> str:
@@ -77,19 +93,28 @@ class Retriever:
     ) -> list[Passage]:
         """The ``k`` best passages for ``question``, best first.
 
-        ``source`` keeps one outlet (case-insensitive); ``since``/``until`` keep articles published in
-        that range (ISO dates, inclusive; articles without a date are then excluded).
+        ``source`` keeps one outlet (case-insensitive; an outlet the index does not hold raises
+        UnknownSourceError listing the known ones); ``since``/``until`` keep articles published in that
+        range (ISO dates, inclusive; articles without a date are then excluded).
+
+        Order: passages of articles holding the question's rare exact names or ids come first (one tier
+        per such term), then the cross-encoder's probability (``rerank_score``), or without reranking
+        the fused score. ``Passage.score`` is that ordering key: tier + probability (or fused score).
         """
         question = check_question(question, self.settings)
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
         ix = self.index
         allowed: np.ndarray | None = None
+        if source:
+            self._check_source(source)
         if source or since or until:
             allowed = ix.catalog.chunk_ids_where(source=source, since=since, until=until)
             if not len(allowed):
                 return []
-        n = max(50, 4 * k)
+        rerank = self.settings.rerank
+        pool = max(k, self.settings.rerank_candidates) if rerank else k
+        n = max(50, 4 * pool)
         qvec = self.embedder.encode([question])[0]
         d_scores, d_ids = ix.vectors.search(qvec[None, :], n, allowed=allowed)
         d_scores, d_ids = d_scores[0], d_ids[0]
@@ -97,26 +122,43 @@ class Retriever:
         d_scores, d_ids = d_scores[keep], d_ids[keep]
         _, b_ids = ix.bm25.search(question, n, allowed=allowed)
         fused = rrf([d_ids, b_ids], k=self.settings.rrf_k)
+        exact_ids, articles_of_term = self._rare_term_hits(question, allowed)
+        for id_ in exact_ids:  # an exact rare-term match is a candidate even when fusion missed it
+            fused.setdefault(id_, 0.0)
         if not fused:
             return []
+        rows = {c.id: c for c in ix.catalog.chunks(list(fused))}
+
+        def tier(c: ChunkRow) -> int:
+            return sum(c.article_id in arts for arts in articles_of_term)
+
         dense = dict(zip(d_ids.tolist(), d_scores.tolist(), strict=True))
-        order = sorted(fused, key=lambda i: (-fused[i], -dense.get(i, -1.0), i))
-        rows = {c.id: c for c in ix.catalog.chunks(order)}
+        order = sorted(
+            (i for i in fused if i in rows),
+            key=lambda i: (-tier(rows[i]), -fused[i], -dense.get(i, -1.0), i),
+        )
 
         # De-duplicate: overlapping chunks of one article (the chunker overlaps neighbours by a
         # sentence) would show the same text twice; keep the better-ranked one.
-        kept: list = []
+        kept: list[ChunkRow] = []
         spans: dict[str, list[tuple[int, int]]] = {}
         for id_ in order:
-            c = rows.get(id_)
-            if c is None:
-                continue
+            c = rows[id_]
             if any(c.start < e and s < c.end for s, e in spans.get(c.article_id, ())):
                 continue
             spans.setdefault(c.article_id, []).append((c.start, c.end))
             kept.append(c)
-            if len(kept) == k:
+            if len(kept) == pool:
                 break
+
+        probs: dict[int, float] = {}
+        if rerank and kept:
+            from qa.rerank import get_reranker
+
+            scores = get_reranker().score(question, [c.text for c in kept])
+            probs = dict(zip((c.id for c in kept), scores.tolist(), strict=True))
+            kept.sort(key=lambda c: (-tier(c), -probs[c.id]))  # stable: ties keep the fused order
+        kept = kept[:k]
 
         missing = [c.id for c in kept if c.id not in dense]
         if missing:  # found by BM25 only: the abstention gate still needs their cosine
@@ -126,6 +168,7 @@ class Retriever:
         out = []
         for c in kept:
             title, src, published_at, url = meta[c.article_id]
+            prob = probs.get(c.id)
             out.append(
                 Passage(
                     article_id=c.article_id,
@@ -135,12 +178,55 @@ class Retriever:
                     text=c.text,
                     start=c.start,
                     end=c.end,
-                    score=float(fused[c.id]),
+                    score=float(tier(c) + (prob if prob is not None else fused[c.id])),
                     dense_score=float(dense[c.id]),
                     url=url,
+                    rerank_score=prob,
                 )
             )
         return out
+
+    def _check_source(self, source: str) -> None:
+        """Raise UnknownSourceError, listing the known outlets, when no article comes from ``source``."""
+        known = [name for name, _ in self.index.catalog.sources()]
+        if source.casefold() in {name.casefold() for name in known}:
+            return
+        shown = sorted(known, key=str.casefold)
+        listing = ", ".join(shown[:MAX_LISTED_SOURCES])
+        if len(shown) > MAX_LISTED_SOURCES:
+            listing += f" … and {len(shown) - MAX_LISTED_SOURCES} more"
+        raise UnknownSourceError(
+            f"No article comes from the source {source!r}. Known sources (case does not matter): "
+            f"{listing or 'none, the index is empty'}."
+        )
+
+    def _rare_term_hits(self, question: str, allowed: np.ndarray | None) -> tuple[list[int], list[set[str]]]:
+        """Chunks that contain a rare exact name or id of the question, and per term its articles.
+
+        Dense retrieval puts "Zorvik004" next to "Zorvik016" and BM25 alone is outvoted in the fusion,
+        so an exact match of a rare term (in few articles: high IDF) is made a ranking tier of its own.
+        Common names ("Mexico" in every article) and numbers are left to the fusion.
+        """
+        ix = self.index
+        names = sorted(
+            t for t in terms.specific_terms(question) if not t[:1].isdigit() or terms.is_identifier(t)
+        )
+        if not names:
+            return [], []
+        max_articles = max(RARE_MIN_ARTICLES, math.ceil(RARE_ARTICLE_SHARE * ix.catalog.n_articles))
+        limit = 10 * max_articles
+        hit_ids: list[int] = []
+        articles_of_term: list[set[str]] = []
+        for term in names:
+            _, ids = ix.bm25.search(term, limit + 1, allowed=allowed)
+            if not len(ids) or len(ids) > limit:
+                continue  # absent (a missing term is the grounding's business) or too common
+            exact = [c for c in ix.catalog.chunks(ids.tolist()) if term in set(terms.words(c.text))]
+            arts = {c.article_id for c in exact}
+            if arts and len(arts) <= max_articles:
+                hit_ids.extend(c.id for c in exact)
+                articles_of_term.append(arts)
+        return hit_ids, articles_of_term
 
     def get_article(self, article_id: str) -> Article:
         """The full article (``Passage``/``Citation`` offsets index into its ``text``); KeyError if unknown."""

@@ -43,6 +43,7 @@ class Passage:
     score: float  # fused retrieval score (higher is better)
     dense_score: float = 0.0  # cosine similarity of question and chunk; used by the abstention gate
     url: str | None = None
+    rerank_score: float | None = None  # cross-encoder probability that it answers the question (None: off)
 
 
 @dataclass(frozen=True)

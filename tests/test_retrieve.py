@@ -8,8 +8,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from qa.errors import QuestionError
-from qa.retrieve import Retriever, default_retriever, get_article, retrieve, rrf
+from qa.errors import QAError, QuestionError
+from qa.retrieve import Retriever, UnknownSourceError, default_retriever, get_article, retrieve, rrf
 
 # (question, a verbatim piece of the answer-bearing sentence)
 QUESTIONS = [
@@ -71,11 +71,36 @@ def test_overlapping_chunks_are_deduplicated(retriever):
             assert a.article_id != b.article_id or a.end <= b.start or b.end <= a.start
 
 
-@pytest.mark.parametrize("source", ["002_88f978f23a18d0ab", "002_88F978F23A18D0AB"])
-def test_source_filter(retriever, source):
-    passages = retriever.retrieve("How many migrants are in the caravan?", k=5, source=source)
-    assert passages and {p.source for p in passages} == {"002_88f978f23a18d0ab"}
-    assert retriever.retrieve("caravan", k=5, source="No Such Outlet") == []
+@pytest.mark.parametrize("case", [str, str.upper, str.lower])
+def test_source_filter(retriever, case):
+    known = [name for name, _ in retriever.index.catalog.sources()]
+    assert len(known) >= 2
+    for source in known:
+        passages = retriever.retrieve("How many migrants are in the caravan?", k=5, source=case(source))
+        assert passages and {p.source for p in passages} == {source}
+
+
+def test_unknown_source_is_an_error_listing_the_known_sources(retriever):
+    known = [name for name, _ in retriever.index.catalog.sources()]
+    with pytest.raises(UnknownSourceError) as info:
+        retriever.retrieve("caravan", k=5, source="No Such Outlet")
+    assert isinstance(info.value, QAError)
+    assert "No Such Outlet" in str(info.value)
+    assert all(name in str(info.value) for name in known)
+
+
+@pytest.mark.parametrize("command", ["search", "ask"])
+def test_unknown_source_through_the_cli(retriever, built_index, command):
+    from click.testing import CliRunner
+
+    from qa.cli import cli
+
+    known = [name for name, _ in retriever.index.catalog.sources()]
+    args = [command, "How big is the caravan?", "--source", "No Such Outlet", "--index-dir", str(built_index)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("error: ") and "Traceback" not in result.output
+    assert "No Such Outlet" in result.output and all(name in result.output for name in known)
 
 
 def test_date_filter_excludes_undated_articles(retriever):

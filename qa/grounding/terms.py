@@ -1,0 +1,245 @@
+"""The question's specific terms (names, ids, numbers) and whether the evidence contains them.
+
+A question about "Zorvik016" is not answered by a passage about "Zorvik004", however close the two are
+in embedding space: an exact name or number of the question that the passages lack means no answer.
+Pure functions over strings, so every decision has a unit test without a model.
+
+>>> sorted(specific_terms("What is the population of Zorvik016 in 2023?"))
+['2023', 'zorvik016']
+>>> sorted(missing_terms("What is the population of Zorvik016?", "Zorvik004 has 578,814 people."))
+['zorvik016']
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache
+
+from qa.errors import QAError
+
+
+def _split(text: str) -> list[str]:
+    return text.split()
+
+
+# Function words (bm25s's English list plus the rest of the usual closed classes), question words, and
+# words a question starts with that are never names ("Name the…", "According to…").
+STOPWORDS = frozenset(
+    _split(
+        """a an and are as at be but by for if in into is it no not of on or such that the their then there
+    these they this to was will with or nor so than too very s t just also up out down off again further
+    once only own same other some any all each both few most more many much about above across after
+    against along among around before behind below beneath beside besides between beyond during except
+    inside near over since through throughout toward towards under until upon within without via per
+    been being am do does did done doing has have had having would shall should can could may might must
+    its he she him his her hers them theirs our ours we you your yours i me my mine us it's who's
+    here where whereas whether while yet whose said says say according tell told from what's"""
+    )
+)
+QUESTION_WORDS = frozenset(_split("what which who whom whose when where why how"))
+# Imperatives and adverbs that open a question with a capital letter without being names.
+OPENERS = frozenset(
+    _split(
+        """name list give tell describe explain compare find show identify summarize summarise provide state
+    please approximately roughly exactly overall besides apart following regarding concerning considering
+    given beyond excluding including except"""
+    )
+)
+# Month and day names are paraphrased ("first 11 months" for "January to November"): not specific.
+CALENDAR = frozenset(
+    _split(
+        """january february march april may june july august september october november december jan feb mar
+    apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday"""
+    )
+)
+
+WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
+NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:[,\u202f\u00a0 ]\d{3})+|\d+)(?:\.(\d+))?(?!\w)")
+NUMBER_WORDS = {
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+    "ten": "10",
+    "eleven": "11",
+    "twelve": "12",
+    "dozen": "12",
+    "hundred": "100",
+    "thousand": "1000",
+    "million": "1000000",
+}
+MIN_FUZZY_LENGTH = 7  # a one-letter typo is forgiven only in longer purely alphabetic names ("Blinkin")
+
+
+def fold(text: str) -> str:
+    """Case-, accent- and quote-insensitive form for matching (never for display)."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return text.replace("’", "'").replace("‘", "'").casefold()
+
+
+@cache
+def _stemmer():  # type: ignore[no-untyped-def]
+    import Stemmer  # PyStemmer, already a dependency of the BM25 index
+
+    return Stemmer.Stemmer("english")
+
+
+def _bare(word: str) -> str:
+    """``mexico's`` → ``mexico``: a possessive is the same name."""
+    return word[:-2] if word.endswith("'s") else word
+
+
+def words(text: str) -> list[str]:
+    """Folded words, possessives stripped."""
+    return [_bare(w) for w in WORD.findall(fold(text))]
+
+
+def stems(text: str) -> set[str]:
+    """Stemmed content words (no stopwords, no question words)."""
+    ws = [w for w in words(text) if w not in STOPWORDS and w not in QUESTION_WORDS]
+    return set(_stemmer().stemWords(ws))
+
+
+def numbers(text: str) -> set[str]:
+    """Numbers as canonical strings: '6,000' and '6000' are one number; number words count too."""
+    out = {_canonical(m) for m in NUMBER.finditer(text)}
+    for w in words(text):
+        if w in NUMBER_WORDS:
+            out.add(NUMBER_WORDS[w])
+    return out
+
+
+def is_identifier(term: str) -> bool:
+    """Letters and digits in one token ("Zorvik016", "F16", "covid19"): an id, matched exactly."""
+    return any(c.isdigit() for c in term) and any(c.isalpha() for c in term)
+
+
+def _is_name(token: str, first: bool) -> bool:
+    f = _bare(fold(token))
+    if len(f) < 2 or f in STOPWORDS or f in QUESTION_WORDS or f in CALENDAR:
+        return False
+    if is_identifier(f):
+        return True  # ids are specific in any case and in any position
+    if not token[:1].isupper():
+        return False
+    if not first:
+        return True
+    # Every question starts with a capital: the first word is a name only when it is no common word
+    # ("Blinken met whom?", not "Sanctions on which countries…?").
+    return f not in OPENERS and f not in _lexicon()
+
+
+@cache
+def _lexicon() -> frozenset[str]:
+    """Common English words: the whole words of BERT's uncased WordPiece vocabulary (MiniLM's copy).
+
+    It also holds frequent names ("David", "Mexico"); such a first word is then not required, which
+    errs towards answering, as before.
+    """
+    try:
+        from qa.embed import DEFAULT_EMBEDDER, model_path
+
+        lines = (model_path(DEFAULT_EMBEDDER) / "vocab.txt").read_text(encoding="utf-8").split()
+    except (OSError, ImportError, QAError):
+        return frozenset(STOPWORDS)  # without it, a capitalised first word that is no stopword counts
+    return frozenset(w for w in lines if w.isalpha())
+
+
+def specific_terms(question: str) -> set[str]:
+    """Terms a passage must contain to answer the question: numbers written in digits, names and ids.
+
+    Names are capitalised words (the first word too, unless it is a function word, a question word or an
+    opener such as "Name"); ids mix letters and digits. Numbers written as words ("one of the two
+    largest") are paraphrased too often to be required.
+    """
+    terms = {_canonical(m) for m in NUMBER.finditer(question)}
+    for i, tok in enumerate(WORD.findall(question)):
+        if tok[:1].isdigit() and not is_identifier(tok):
+            continue  # a number: handled above
+        if _is_name(tok, first=i == 0):
+            terms.add(_bare(fold(tok)))
+    return terms
+
+
+def _canonical(m: re.Match[str]) -> str:
+    whole = re.sub(r"[,\u202f\u00a0 ]", "", m.group(1)).lstrip("0") or "0"
+    frac = (m.group(2) or "").rstrip("0")
+    return whole + (f".{frac}" if frac else "")
+
+
+def _close(a: str, b: str) -> bool:
+    """Edit distance ≤ 1 (one typo)."""
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = j = edits = 0
+    while i < len(a) and j < len(b):
+        if a[i] == b[j]:
+            i += 1
+            j += 1
+            continue
+        edits += 1
+        if edits > 1:
+            return False
+        if len(a) == len(b):
+            i += 1
+        j += 1
+    return edits + (len(b) - j) + (len(a) - i) <= 1
+
+
+def fuzzy_ok(term: str) -> bool:
+    """Only long, purely alphabetic names forgive a typo: "Zorvik016" vs "Zorvik015" never matches."""
+    return term.isalpha() and len(term) >= MIN_FUZZY_LENGTH
+
+
+def term_in(term: str, ev_words: set[str], ev_stems: set[str], ev_numbers: set[str]) -> bool:
+    """Whether one specific term occurs in evidence given as its words, stems and numbers."""
+    if term[:1].isdigit() and not is_identifier(term):
+        return term in ev_numbers
+    if term in ev_words:
+        return True
+    if is_identifier(term):
+        return False  # exact only
+    if _stemmer().stemWord(term) in ev_stems:
+        return True
+    # "U.S." is written "US", "U.S." and "United States" interchangeably in news
+    if term in {"us", "u"} and ({"us", "u"} & ev_words or "united" in ev_words):
+        return True
+    return fuzzy_ok(term) and any(
+        _close(term, w) for w in ev_words if w.isalpha() and abs(len(w) - len(term)) <= 1
+    )
+
+
+def missing_terms(question: str, evidence: str) -> set[str]:
+    """Specific terms of the question that the evidence lacks (typos forgiven in long names only)."""
+    ev_words = set(words(evidence))
+    ev_stems = set(_stemmer().stemWords(sorted(ev_words)))
+    ev_numbers = numbers(evidence)
+    return {t for t in specific_terms(question) if not term_in(t, ev_words, ev_stems, ev_numbers)}
+
+
+def coverage(question: str, evidence: str) -> float:
+    """Share of the question's content stems found in the evidence; 0 when a specific term is missing.
+
+    One shared word is not relevance: "the population of Zorvik999" shares "population" with every town,
+    so a question of two or more content words needs at least two of them in the evidence.
+    """
+    q = stems(question)
+    if not q:
+        return 1.0
+    if missing_terms(question, evidence):
+        return 0.0
+    shared = len(q & stems(evidence))
+    if len(q) >= 2 and shared < 2:
+        return 0.0
+    return shared / len(q)
