@@ -115,6 +115,7 @@ _OVERRIDE = re.compile(
     r"(?:ignore|disregard|forget|override|bypass|drop|discard|ignora|ignore[zr]?|olvida|olvide|oubliez|oublie"
     r"|ignoriere|ignorieren\s+sie|vergiss|vergessen\s+sie|dimentica|ignori)\b[^.!?\n]{0,50}?"
     r"\b(?:instructions?|prompts?|rules|guidelines|directives|system\s+(?:prompt|message)|everything|"
+    r"(?:the\s+|these\s+|all\s+)(?:news\s+)?(?:articles?|context|passages?|sources?)|"
     r"(?:the\s+)?(?:above|earlier|previous|prior)\b|"
     r"instrucciones|reglas|consignes|r[eè]gles|anweisungen|regeln|istruzioni|regole)",
     _F,
@@ -370,3 +371,12 @@ def instruction_spans(text: str) -> list[tuple[int, int]]:
     and from the context of its neighbours. Cached per text.
     """
     return list(_spans(text))
+
+
+def is_instruction_at(text: str, start: int, end: int) -> bool:
+    """True when ``text[start:end]`` overlaps an instruction-like sentence of ``text`` (an article).
+
+    Judged on the whole article, so a note that runs over several sentences is caught in every one
+    of them, whatever passage or neighbour the caller is looking at.
+    """
+    return any(a < end and start < b for a, b in _spans(text))
