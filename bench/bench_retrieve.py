@@ -234,7 +234,7 @@ def quality(args: argparse.Namespace) -> None:
     from qa.retrieve import Retriever
 
     retrieve_mod = importlib.import_module("qa.retrieve")  # the module (qa.retrieve is also a function)
-    rare_defaults = (retrieve_mod.RARE_MIN_ARTICLES, retrieve_mod.RARE_ARTICLE_SHARE)
+    rare_defaults = (retrieve_mod.RARE_MIN_ARTICLES_ID, retrieve_mod.RARE_ARTICLE_SHARE)
     minilm = get_embedder()
     bge = OnnxBge()
     reranker = get_reranker()
@@ -269,7 +269,7 @@ def quality(args: argparse.Namespace) -> None:
             ]
             for stage, index, embedder in stages:
                 # The rare-term tier applies to terms in at most max(RARE_MIN_ARTICLES, share) articles.
-                retrieve_mod.RARE_MIN_ARTICLES, retrieve_mod.RARE_ARTICLE_SHARE = (
+                retrieve_mod.RARE_MIN_ARTICLES_ID, retrieve_mod.RARE_ARTICLE_SHARE = (
                     (0, 0.0) if "no rare-term tier" in stage else rare_defaults
                 )
                 for on in (False, True):
