@@ -100,6 +100,10 @@ def _articles_word(n: int) -> str:
     return "1 article" if n == 1 else f"{n} articles"
 
 
+def _in_index(n: int) -> str:
+    return "its article is in the index" if n == 1 else f"its {n} articles are in the index"
+
+
 # --------------------------------------------------------------------------------------------------
 # 1. Checks, cheapest first
 
@@ -324,16 +328,14 @@ def save_upload(checked: Checked, folder: Path, settings: Settings) -> FileRepor
         return FileReport(
             checked.name,
             UNCHANGED,
-            f"already uploaded as {existing.name}; its {_articles_word(n)} are in the index, nothing changed.",
+            f"already uploaded as {existing.name}; {_in_index(n)}, nothing changed.",
             n,
             existing.name,
         )
     if existing is not None:  # saved before but not (or no longer) indexed: index that file again
         return FileReport(checked.name, QUEUED, "indexing…", n, existing.name)
     if indexed_already(checked.articles, settings):
-        return FileReport(
-            checked.name, UNCHANGED, f"its {_articles_word(n)} are in the index already, nothing changed.", n
-        )
+        return FileReport(checked.name, UNCHANGED, f"{_in_index(n)} already, nothing changed.", n)
     target = _target(folder, checked.name, checked.data)
     try:
         write_atomic(target, checked.data)
@@ -451,7 +453,7 @@ def _indexed_report(r: FileReport, stats: Any, folder: Path) -> FileReport:
     if added == 0 and unchanged >= r.articles:
         if r.saved:  # a second copy of indexed articles: keep uploads/ free of it
             (folder / (r.stored_as or "")).unlink(missing_ok=True)
-        message = f"its {_articles_word(r.articles)} are in the index already, nothing changed."
+        message = f"{_in_index(r.articles)} already, nothing changed."
         return replace(r, status=UNCHANGED, message=message, stored_as=None if r.saved else r.stored_as)
     n = r.articles if added is None else added
     message = f"{_articles_word(n)} added, searchable now."
