@@ -280,3 +280,17 @@ def provenance(
     outlet = outlet or readable_file_name(path) or short_headline(title) or "untitled article"
     date_ = date_ or (find_date(Path(path).name) if path else None)  # "2023-12-27-caravan.txt"
     return Provenance(outlet, date_, url_text)
+
+
+def names_an_outlet(source: str, title: str) -> bool:
+    """False when ``source`` is only the headline standing in for an outlet that nothing names."""
+    return not (source and title and title.startswith(source.rstrip("…")))
+
+
+def byline(source: str, title: str, published_at: str | None) -> str:
+    """What to print beside a headline: ``"Reuters, 2023-12-27"``; without the outlet when the source is
+    only the headline again (the default articles), so a display never shows the headline twice."""
+    parts = [source] if names_an_outlet(source, title) else []
+    if published_at:
+        parts.append(published_at[:10])
+    return ", ".join(parts)

@@ -13,6 +13,9 @@ from qa.errors import IngestError
 from qa.ingest import clean_text, parse_bytes, read_articles
 
 ARTICLES = PROJECT_ROOT / "articles"
+ARTICLE_000_TITLE = (
+    "Blinken and Mayorkas visit Mexico as enormous caravan of migrants heads north from South America"
+)
 CAPTION = "About 6,000 people are making their way through Mexico on their way to the U.S. border"
 
 
@@ -485,3 +488,26 @@ def test_iso_date(value, iso):
     from qa.metadata import iso_date
 
     assert iso_date(value) == iso
+
+
+@pytest.mark.parametrize(
+    ("source", "title", "published", "expected"),
+    [
+        ("Reuters", "Oil rises", "2023-12-27T10:00:00Z", "Reuters, 2023-12-27"),
+        ("Reuters", "Oil rises", None, "Reuters"),
+        ("Blinken and Mayorkas visit Mexico as enormous caravan of…", ARTICLE_000_TITLE, None, ""),
+        ("Short headline", "Short headline", "2024-01-02", "2024-01-02"),
+    ],
+)
+def test_byline_never_repeats_the_headline(source, title, published, expected):
+    from qa.metadata import byline
+
+    assert byline(source, title, published) == expected
+
+
+def test_default_articles_bylines_are_empty_as_their_source_is_the_headline(corpus):
+    from qa.metadata import byline, names_an_outlet
+
+    for a in corpus.articles:
+        assert not names_an_outlet(a.source, a.title)
+        assert byline(a.source, a.title, a.published_at) == ""
