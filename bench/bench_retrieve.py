@@ -239,7 +239,7 @@ def quality(args: argparse.Namespace) -> None:
     bge = OnnxBge()
     reranker = get_reranker()
     totals: dict[str, list[int | None]] = {}
-    rerank_ms: dict[int, list[float]] = {10: [], 20: []}
+    rerank_ms: dict[tuple[str, int], list[float]] = {}  # (passage kind, candidates) -> seconds
     print(f"load: {os.getloadavg()[0]:.2f} (1-min average) on {os.cpu_count()} cores")
     print(f"{'corpus':<20} {'first stage':<26} {'rerank':<6} {'n':>3}  hit@1  hit@5  MRR@10  ms/q")
     for label, paths, qfile in _corpora(args.corpora, Path(args.rgb), args.conditions):
@@ -260,6 +260,7 @@ def quality(args: argparse.Namespace) -> None:
             stages = [
                 ("MiniLM (index)", ix, minilm),
                 ("MiniLM, no rare-term tier", ix, minilm),
+                ("MiniLM, rerank top 10", ix, minilm),
                 (
                     "bge-small + instruction",
                     _Swapped(ix, bge_store, bge.dim),
@@ -272,8 +273,9 @@ def quality(args: argparse.Namespace) -> None:
                 retrieve_mod.RARE_MIN_ARTICLES_ID, retrieve_mod.RARE_ARTICLE_SHARE = (
                     (0, 0.0) if "no rare-term tier" in stage else rare_defaults
                 )
-                for on in (False, True):
-                    r = Retriever(index, embedder, replace(settings, rerank=on))  # type: ignore[arg-type]
+                for on in (False, True) if "top 10" not in stage else (True,):
+                    top = 10 if "top 10" in stage else settings.rerank_candidates
+                    r = Retriever(index, embedder, replace(settings, rerank=on, rerank_candidates=top))  # type: ignore[arg-type]
                     ranks, t0 = [], time.perf_counter()
                     for q, spans in cases:
                         query = " ".join([t[0] for t in q.history[-1:]] + [q.question])
@@ -288,20 +290,22 @@ def quality(args: argparse.Namespace) -> None:
             r = Retriever(ix, minilm, replace(settings, rerank=False))
             for q, _ in cases:
                 texts = [p.text for p in r.retrieve(q.question, k=20)]
-                for n in rerank_ms:
+                if label.startswith("eval"):  # 12 chunks of ~200 word pieces: cycle them up to 20
+                    texts = (texts * (20 // max(1, len(texts)) + 1))[:20]
+                kind = "eval/ chunks (~200 word pieces)" if label.startswith("eval") else "RGB snippets"
+                for n in (10, 20):
                     if len(texts) >= n:
                         t0 = time.perf_counter()
                         reranker.score(q.question, texts[:n])
-                        rerank_ms[n].append(time.perf_counter() - t0)
+                        rerank_ms.setdefault((kind, n), []).append(time.perf_counter() - t0)
     print("\nall corpora pooled (questions with evidence)")
     for key, ranks in totals.items():
         h1, h5, mrr = _scores(ranks)
         print(f"{'pooled':<20} {key} {len(ranks):>3}  {h1:.3f}  {h5:.3f}  {mrr:.3f}")
-    for n, xs in rerank_ms.items():
-        if xs:
-            print(
-                f"cross-encoder on {n} candidates ({len(xs)} questions): p50 {pct(xs, 50):.0f} ms, p90 {pct(xs, 90):.0f} ms"
-            )
+    for (kind, n), xs in rerank_ms.items():
+        print(
+            f"cross-encoder on {n} {kind} ({len(xs)} questions): p50 {pct(xs, 50):.0f} ms, p90 {pct(xs, 90):.0f} ms"
+        )
     print(f"load: {os.getloadavg()[0]:.2f} (1-min average)")
 
 
