@@ -8,19 +8,25 @@ context of another sentence.
 How: news prose almost never addresses its reader's software, and almost never gives orders outside
 quotation. So a sentence is flagged on **grammatical cues**, not on a list of attack strings:
 
-- *strong* cues, enough alone: chat-template markup or a role label opening a line (``system:``,
-  ``<|im_start|>``, ``### Instruction``); an order to drop earlier instructions; role-play addressed
-  to the reader ("pretend you are", "you are now"); a vocative or note addressed to an AI, model,
-  assistant, chatbot or summariser ("Dear AI", "Note to the assistant:", "If you are a language model",
-  "AI systems summarising this page");
-- *weak* cues, which need a second one: a mention of an AI reader; an imperative opening a clause
-  ("answer", "say", "report", "use"…); second person ("you must", "your answer"); a rule about
-  answering ("to every question", "when asked", "cite this line"); the text pointing at itself
-  ("this page", "this sentence"). Quoted or attributed speech ("…," the mayor said) cancels the
-  imperative and second-person cues, since that is an official talking to people;
-- a *semantic* check: the cosine of the sentence's MiniLM embedding to a few prototype instructions.
-  With one weak cue, a high similarity is enough (it catches phrasings the grammar misses). Thresholds
-  were tuned on the odd-numbered articles of ``tests/data/injection/`` and reported on the rest.
+- *strong* cues, enough alone: chat-template markup, the assistant's role label or a role label in
+  capitals opening a line (``Assistant:``, ``SYSTEM:``, ``<|im_start|>``, ``### Instruction``); an
+  order to drop earlier instructions; role-play put to the reader ("pretend you are", "you are now");
+  a vocative or note addressed to an AI, model, assistant, chatbot or summariser ("Dear AI", "Note to
+  the assistant:", "If you are a language model", "AI systems summarising this page"); an AI as the
+  subject of an order ("the assistant must state");
+- *weak* cues: a mention of an AI; a role label in title case ("System:" opens product sheets too);
+  an imperative opening a clause ("answer", "say", "use"…); second person ("you must", "your
+  answer"); a rule about answering ("to every question", "when asked", "cite this"); the text pointing
+  at itself ("this page", "this sentence"). Two flag a sentence when one of them gives an order
+  (imperative, second person, rule): a mention of AI plus "this article" is a correction note, not an
+  order. Quoted or attributed speech ("…," the mayor said) cancels the imperative, second-person,
+  override and role-play cues: that is an official talking to people;
+- a *semantic* check for a sentence with a single order cue: the margin between the cosine of its
+  MiniLM embedding to a few prototype instructions and to a few prototype news sentences (raw cosine
+  to instructions is topical: news *about* chatbots scores as high as orders *to* them). The margin
+  threshold was set above the highest margin of ordinary sentences with one order cue in the tuning
+  half (odd-numbered articles of ``tests/data/injection/``, odd lines of ``negatives.txt``, half of
+  the RGB news snippets); it is a backstop: the grammar decides every sentence of the set.
 
 In an article (``instruction_spans``), a sentence next to a flagged one in the same paragraph that
 carries any cue of its own is flagged too: notes run over several sentences ("Attention, summarisers.
@@ -278,7 +284,7 @@ NEWS_PROTOTYPES = (
     "The report will be published next week, a spokesman said.",
 )
 
-# Tuned on the odd-numbered articles of tests/data/injection/ and the odd lines of its negatives.
+# Above the highest margin (0.134) of an ordinary sentence with one order cue in the tuning half.
 MARGIN_WITH_ONE_CUE = 0.15
 
 _DIRECTIVE = frozenset(["imperative", "second-person", "meta"])
