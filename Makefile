@@ -9,7 +9,8 @@ $(STAMP): pyproject.toml scripts/setup.sh
 	bash scripts/setup.sh
 	touch $(STAMP)
 
-chat: $(STAMP)          ## build the index if needed and start the chat on http://127.0.0.1:7860
+chat: $(STAMP)          ## prepare model, encoder and index (progress bars), then start the chat on http://127.0.0.1:7860
+	$(VENV)/bin/qa prepare
 	$(PY) app.py
 
 test: $(STAMP)          ## lint and run every test (installs Debian's chromium for the browser tests)

@@ -333,6 +333,34 @@ def get_engine(settings: Settings) -> EmbeddedEngine:
         return engine
 
 
+def warm(settings: Settings, *, progress: bool = False) -> float | None:
+    """Make the first answer as fast as later ones; returns the seconds it took (None: nothing to do).
+
+    Joins and verifies the model file (a progress bar on a terminal when ``progress``), starts the
+    engine, and sends a one-token request that begins with the answer prompt's fixed instructions, so
+    the weights are paged in and the engine's prompt cache already holds that prefix. The chat calls it
+    in a background thread while the page loads; ``qa ask`` while it retrieves. Does nothing for a
+    remote endpoint (a request there may cost money).
+    """
+    if not settings.uses_embedded_llm:
+        return None
+    t0 = time.perf_counter()
+    ensure_local_model(settings, progress=progress)  # the bar is shown here, not inside start()
+    get_engine(settings).start()
+    from qa.llm import get_llm
+
+    try:
+        from qa import prompts
+
+        system = prompts.load("system")
+    except (ImportError, OSError):
+        system = "You answer questions."
+    get_llm(settings).complete(
+        [{"role": "system", "content": system}, {"role": "user", "content": "Ready?"}], max_tokens=1
+    )
+    return time.perf_counter() - t0
+
+
 @atexit.register
 def stop_all() -> None:
     """Stop every engine this process started."""

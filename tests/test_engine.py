@@ -230,3 +230,41 @@ def test_engine_stops_cleanly(tiny_engine_settings: Settings) -> None:
     with pytest.raises((urllib.error.URLError, OSError)):
         urllib.request.urlopen(base + "/health", timeout=2)
     engine.stop()  # idempotent
+
+
+@pytest.mark.engine
+def test_prompt_cache_skips_the_fixed_prefix(tiny_llm: LLMClient) -> None:
+    system = "You answer questions about news articles. " * 12  # the fixed instructions, ~100 tokens
+    first = tiny_llm.complete(
+        [{"role": "system", "content": system}, {"role": "user", "content": "Who met whom?"}], max_tokens=4
+    )
+    second = tiny_llm.complete(
+        [{"role": "system", "content": system}, {"role": "user", "content": "How many people came?"}],
+        max_tokens=4,
+    )
+    assert first.cached_tokens is not None and second.cached_tokens is not None
+    assert second.cached_tokens >= 80  # the engine's own timings: the shared prefix was not prefilled
+    assert second.engine is not None and second.engine.prompt_n < second.prompt_tokens
+
+
+@pytest.mark.engine
+def test_warm_starts_the_engine_and_caches_the_instructions(
+    tiny_llm: LLMClient, tiny_engine_settings: Settings
+) -> None:
+    from qa import prompts
+    from qa.engine import get_engine, warm
+
+    took = warm(tiny_engine_settings)
+    assert took is not None and took > 0
+    assert get_engine(tiny_engine_settings).running
+    c = tiny_llm.complete(
+        [{"role": "system", "content": prompts.load("system")}, {"role": "user", "content": "Hello?"}],
+        max_tokens=2,
+    )
+    assert c.cached_tokens and c.cached_tokens > 10  # warm() left the instructions in the prompt cache
+
+
+def test_warm_does_nothing_for_a_remote_endpoint(tmp_path: Path) -> None:
+    from qa.engine import warm
+
+    assert warm(Settings(base_url="http://127.0.0.1:9/v1", cache_dir=tmp_path)) is None

@@ -363,3 +363,19 @@ def test_cached_tokens_come_from_the_engine_timings() -> None:
     )
     assert Completion("x", prompt_tokens=600, engine=EngineTimings(prompt_n=100)).cached_tokens == 500
     assert Completion("x", prompt_tokens=600).cached_tokens is None
+
+
+def test_qa_ask_with_an_endless_model_falls_back_within_the_deadline(
+    stub_llm: StubLLM, built_index: Path, tmp_path: Path
+) -> None:
+    from qa.answer import Pipeline
+
+    stub_llm.fault("trickle", times=3)
+    stub_llm.trickle_s = 0.5
+    settings = settings_for(
+        stub_llm, llm_timeout_s=60.0, answer_deadline_s=2.0, index_dir=built_index, cache_dir=tmp_path
+    )
+    answer = _run_bounded(lambda: Pipeline(settings).ask("How many soldiers has Mexico assigned?"), 120)
+    assert answer.extractive and answer.notice  # quoted sentences, and a note saying why
+    assert stub_llm.request_count == 1
+    assert stub_llm.disconnected.wait(10)
