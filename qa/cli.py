@@ -13,6 +13,7 @@ Errors raised on purpose (``QAError``) are printed as ``error: <message>`` with 
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from collections.abc import Callable
@@ -121,6 +122,45 @@ def index_cmd(paths: tuple[Path, ...], rebuild: bool, index_dir: Path | None, qu
         f"indexed {stats.articles} article{'s' * (stats.articles != 1)}, {stats.chunks} chunks "
         f"({stats.embedded} embedded, {stats.skipped} skipped, {stats.removed} removed) in {elapsed:.1f} s"
     )
+    _prepare_encoder(settings)
+
+
+def _prepare_encoder(settings: Settings) -> None:
+    """Export the query encoder to ONNX once, so later commands need no torch (see qa.embed)."""
+    if settings.query_encoder == "torch":
+        return
+    from qa.embed import export_onnx, get_embedder, onnx_path
+
+    embedder = get_embedder(settings.embedder)
+    if onnx_path(embedder.path, settings.cache_dir).is_file():
+        return
+    click.echo("exporting the query encoder to ONNX (once)…", err=True)
+    try:
+        export_onnx(embedder, settings.cache_dir)
+    except QAError as exc:  # the torch route still works; say why the fast one is not there
+        click.secho(f"warning: {exc}", fg="yellow", err=True)
+
+
+@cli.command("prepare")
+@index_dir_option
+def prepare_cmd(index_dir: Path | None) -> None:
+    """Get everything ready before the first question: model file, query encoder, index.
+
+    `make chat` runs it, so that no question waits for the 1.1 GB model to be joined and verified.
+    """
+    from qa.index import ensure_index
+
+    settings = settings_from(index_dir)
+    started = time.perf_counter()
+    if settings.uses_embedded_llm:
+        from qa.engine import ensure_local_model
+
+        click.echo("Preparing the model…", err=True)
+        model = ensure_local_model(settings, progress=True)
+        click.echo(f"model ready: {model}", err=True)
+    _prepare_encoder(settings)
+    ensure_index(settings)
+    click.echo(f"ready in {time.perf_counter() - started:.1f} s", err=True)
 
 
 @cli.command("search")
@@ -141,7 +181,7 @@ def search_cmd(
         click.echo("no matching passage")
         return
     for n, p in enumerate(passages, start=1):
-        date = f", {p.published_at}" if p.published_at else ""
+        date = f" · {p.published_at[:10]}" if p.published_at else ""
         click.secho(f"[{n}] {p.title}", bold=True)
         click.echo(
             f"    {p.source}{date}  [{p.start}:{p.end}]  score {p.score:.4f}  cosine {p.dense_score:.3f}"
@@ -169,21 +209,39 @@ def ask_cmd(
     as_json: bool,
     index_dir: Path | None,
 ) -> None:
-    """Answer QUESTION from the articles: stream the answer, then list each citation."""
+    """Answer QUESTION from the articles: show each stage, the model's draft, then the checked answer
+    and its citations."""
     import dataclasses
     import json
 
     from qa.answer import ask_stream
-    from qa.types import Delta, Final, Sources
+    from qa.retrieve import check_question
+    from qa.types import Delta, Final, Sources, Status
 
     settings = settings_from(index_dir)
+    check_question(question, settings)  # fail fast, before preparing anything
     filters = {key: v for key, v in (("source", source), ("since", since), ("until", until)) if v}
+    warming = _warm_in_background(settings, quiet=as_json)
+
+    def note(text: str) -> None:
+        if not as_json:
+            click.secho(text, fg="bright_black", err=True)
+
     final = None
+    draft: list[str] = []
     for event in ask_stream(question, k=k, settings=settings, **filters):
-        if isinstance(event, Sources) and not as_json:
-            click.secho(f"searched {len(event.passages)} passages", fg="bright_black", err=True)
+        if isinstance(event, Status):
+            if event.stage in ("reading", "writing") and warming is not None:
+                warming.join()  # the answer request then finds the engine up and its prefix cached
+                warming = None
+            note(event.message or f"{event.stage}…")
+        elif isinstance(event, Sources):
+            note(f"found {len(event.passages)} passages")
         elif isinstance(event, Delta) and not as_json:
-            click.secho(event.text, nl=False, fg="bright_black")  # the draft, before verification
+            if not draft:
+                click.secho("draft: ", nl=False, fg="bright_black", bold=True)
+            draft.append(event.text)
+            click.secho(event.text, nl=False, fg="bright_black")  # before verification
         elif isinstance(event, Final):
             final = event.answer
     assert final is not None
@@ -191,7 +249,10 @@ def ask_cmd(
         click.echo(json.dumps(dataclasses.asdict(final), ensure_ascii=False, indent=2))
         return
     # The streamed text is the model's draft; the final text is what verification kept, with markers.
-    click.echo("\n" if final.timings.completion_tokens else "", nl=False)
+    if draft:
+        click.echo()
+        if _plain(final.text) != _plain("".join(draft)):
+            click.secho("the checked answer differs from the draft:", fg="yellow", err=True)
     click.echo(final.text)
     if final.notice:
         click.secho(final.notice, fg="yellow")
@@ -202,11 +263,47 @@ def ask_cmd(
         click.echo(f"  [{c.marker}] {c.title} ({c.source}{date}) [{c.start}:{c.end}]")
         click.secho(f"      “{' '.join(c.quote.split())}”", fg="bright_black")
     t = final.timings
+    cached = getattr(t, "cached_tokens", None)
+    cached_note = f" ({cached} cached)" if cached else ""
     click.secho(
-        f"retrieval {t.retrieval_ms:.0f} ms, {t.prompt_tokens} prompt tokens, total {t.total_ms / 1000:.1f} s",
+        f"retrieval {t.retrieval_ms:.0f} ms, {t.prompt_tokens} prompt tokens{cached_note}, "
+        f"total {t.total_ms / 1000:.1f} s",
         fg="bright_black",
         err=True,
     )
+
+
+def _plain(text: str) -> str:
+    """Answer text without citation markers and spacing, to compare a draft with the checked answer."""
+    import re
+
+    return " ".join(re.sub(r"\s*\[\d+\]", "", text).split())
+
+
+def _warm_in_background(settings: Settings, *, quiet: bool) -> Any:
+    """Start the embedded engine while retrieval runs; the model file is joined first, in the
+    foreground with a progress bar, so that it never happens silently inside the question."""
+    if not settings.uses_embedded_llm:
+        return None
+    import threading
+
+    from qa.engine import ensure_local_model, warm
+    from qa.errors import ModelFileError
+
+    if not quiet:
+        click.secho("Preparing the model…", fg="bright_black", err=True)
+    try:
+        ensure_local_model(settings, progress=not quiet)
+    except ModelFileError:
+        return None  # the answer falls back to quoting and says why
+
+    def run() -> None:
+        with contextlib.suppress(Exception):  # any fault shows again, handled, in the answer itself
+            warm(settings)
+
+    thread = threading.Thread(target=run, name="qa-warm", daemon=True)
+    thread.start()
+    return thread
 
 
 @cli.command("eval")

@@ -67,6 +67,7 @@ class Timings:
     completion_tokens: int = 0
     engine_prefill_ms: float | None = None  # the engine's own prompt-processing time, when reported
     decode_tps: float | None = None  # generated tokens per second, when reported
+    cached_tokens: int | None = None  # prompt tokens the engine's prompt cache skipped, when reported
 
 
 @dataclass(frozen=True)
