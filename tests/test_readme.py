@@ -132,12 +132,15 @@ def readme_env(tmp_path_factory):
             QA_MODEL="stub",
             QA_LLM_TIMEOUT="30",
             PYTHONPATH=str(PROJECT_ROOT),
+            PYTHONWARNINGS="default::DeprecationWarning,default::PendingDeprecationWarning",
         )
         yield env, stub
 
 
 def _run(args: list[str], env: dict[str, str], timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(args, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(args, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    assert "DeprecationWarning" not in proc.stderr, f"{args}: a deprecation warning\n{proc.stderr}"
+    return proc
 
 
 # ------------------------------------------------------------------------------------------------
@@ -158,10 +161,14 @@ def test_readme_bash_commands_run_as_written(readme_env):
     commands = [shlex.split(line, comments=True)[1] for line, _ in ran]
     assert commands[:2] == ["index", "search"], commands  # index first, so search has something to read
     from qa.ingest import read_articles
+    from qa.metadata import byline
 
-    sources = {a.source for a in read_articles([PROJECT_ROOT / "articles"]).articles}
     search_out = ran[1][1]
-    assert any(source in search_out for source in sources), search_out  # outlets shown, not file stems
+    articles = read_articles([PROJECT_ROOT / "articles"]).articles
+    # each passage is shown with its outlet and date, or its headline where nothing names an outlet
+    assert all((byline(a.source, a.title, a.published_at) or a.title) in search_out for a in articles), (
+        search_out
+    )
     assert "000_f201e7d1f3c5cdc5" not in search_out
 
 
