@@ -45,6 +45,7 @@ ENV_VARS = {
     "max_batch_mb": "QA_MAX_BATCH_MB",
     "max_upload_lines": "QA_MAX_UPLOAD_LINES",
     "max_json_depth": "QA_MAX_JSON_DEPTH",
+    "rerank": "QA_RERANK",
     "llm_threads": "QA_LLM_THREADS",
     "store": "QA_STORE",
     "milvus_uri": "QA_MILVUS_URI",
@@ -72,7 +73,7 @@ class Settings:
     articles_dir: Path = PROJECT_ROOT / "articles"
     index_dir: Path = PROJECT_ROOT / "index"
     embedder: str = "all-MiniLM-L6-v2"
-    query_encoder: str = "auto"  # QA_QUERY_ENCODER: onnx (cached export, verified), torch, or auto (onnx if ready)
+    query_encoder: str = "auto"  # QA_QUERY_ENCODER: onnx (a verified cached export), torch, or auto
     chunk_max_tokens: int = 200  # MiniLM truncates at 256 word pieces; keep headroom for special tokens
     chunk_overlap_sentences: int = 1
     store: str = "faiss"  # QA_STORE: the vector engine, faiss or milvus (recorded in the index's manifest)
@@ -121,6 +122,11 @@ class Settings:
             value = getattr(self, f.name)
             kind = str(f.type)
             if value is None and "None" in kind:
+                continue
+            kind = kind.removesuffix(" | None")
+            if kind == "bool":
+                if not isinstance(value, bool):
+                    raise ConfigError(f"{_label(f.name)} must be true or false, got {value!r}.")
                 continue
             if kind.startswith("Path"):
                 if isinstance(value, str) and value:

@@ -46,6 +46,7 @@ def test_config_error_is_a_public_qa_error():
         ({"temperature": -0.1}, "Settings.temperature"),
         ({"index_dir": 3}, "QA_INDEX_DIR"),
         ({"model": 7}, "QA_MODEL"),
+        ({"rerank": "no"}, "QA_RERANK"),
     ],
 )
 def test_bad_values_are_refused_at_construction(overrides, named):
