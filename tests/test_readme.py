@@ -215,3 +215,15 @@ def test_readme_python_block_runs_twice_in_one_process(readme_env, index):
     if index == 0:
         assert "No article comes from the source 'Reuters'" in proc.stdout
         assert stub.requests, "the README's questions never reached the model"
+
+
+def test_every_environment_variable_qa_reads_is_in_the_readme():
+    """A setting nobody can find is a setting nobody can use: each QA_*/OPENAI_* variable read anywhere
+    in qa/ or app.py is named in the README."""
+    pattern = re.compile(r"""(?:_env|environ\.get|getenv)\(\s*["']((?:QA|OPENAI)_[A-Z0-9_]+)["']""")
+    sources = [*sorted((PROJECT_ROOT / "qa").rglob("*.py")), PROJECT_ROOT / "app.py"]
+    read = {name for path in sources for name in pattern.findall(path.read_text(encoding="utf-8"))}
+    assert {"QA_K", "QA_INDEX_DIR", "QA_PORT", "OPENAI_BASE_URL"} <= read
+    readme = README.read_text(encoding="utf-8")
+    missing = sorted(name for name in read if f"`{name}`" not in readme)
+    assert not missing, f"read by qa but not in the README: {missing}"
