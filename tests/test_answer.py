@@ -1,7 +1,8 @@
-"""ask()/ask_stream(): prompting, parsing, verification, abstention, conflicts and fallbacks.
+"""ask()/ask_stream() through the stub model: the stages, the prompt, the verification turns, fallbacks.
 
-The model is the stub OpenAI-compatible server (scripted per test); the articles, sentence splitter and
-embedder are real. Retrieval is a fixed list of passages from the real default articles so that each
+Each grounding decision has its pure test in tests/grounding/; here the whole pipeline runs against the
+stub OpenAI-compatible server (scripted per test) with the real articles, sentence splitter, embedder
+and cross-encoder. Retrieval is a fixed list of passages from the real default articles so that each
 test controls exactly what the model sees; retrieval itself is tested in test_retrieve.py and end to end
 in test_answer_e2e.py.
 """
@@ -14,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from qa import answer as answer_mod
-from qa.answer import AnswerFieldStream, Pipeline, abstention_text, check_question, parse_model_output
+from qa.answer import LLM_UNAVAILABLE, Pipeline, abstention_text
 from qa.config import Settings
 from qa.errors import QuestionError
 from qa.ingest import read_articles
-from qa.types import Delta, Final, Passage, Sources
+from qa.retrieve import check_question
+from qa.types import Delta, Passage, Status
 from tests.stub_openai import dead_base_url, last_user, settings_for
 
 ARTICLES = Path(__file__).resolve().parent.parent / "articles"
@@ -78,6 +79,29 @@ def reply(answer: str, ids: list[int]) -> str:
     return json.dumps({"answer": answer, "sentence_ids": ids})
 
 
+def kind(request: dict) -> str:
+    """Which call this is: "answer", or a verification turn ("verdict", "extract")."""
+    return (request.get("response_format") or {}).get("json_schema", {}).get("name", "answer")
+
+
+def model(answer, pick: str | None = None, extract: dict[str, str] | None = None):
+    """A responder: ``answer(req)`` for the answer call; for the check, the option holding ``pick``
+    (by default the option its own answer states); for an extraction, the value mapped to a needle of
+    the quoted sentence."""
+
+    def respond(req):
+        if kind(req) == "verdict":
+            options = req["response_format"]["json_schema"]["schema"]["properties"]["choice"]["enum"]
+            said = pick if pick is not None else json.loads(answer(req))["answer"]
+            return json.dumps({"choice": next((o for o in options if o != "none" and o in said), "none")})
+        if kind(req) == "extract":
+            turn = last_user(req).rsplit("\n\n", 1)[-1]
+            return json.dumps({"answer": next((v for k, v in (extract or {}).items() if k in turn), "")})
+        return answer(req)
+
+    return respond
+
+
 SOLDIERS = "soldiers"
 
 
@@ -98,30 +122,6 @@ def make(stub, retriever, **overrides) -> Pipeline:
 
 
 # --- pure helpers ---------------------------------------------------------------------------
-
-
-def test_answer_field_stream_decodes_across_arbitrary_chunk_boundaries():
-    text = json.dumps({"answer": 'He said "no" — López\n ok', "sentence_ids": [1]})
-    for size in (1, 2, 3, 7):
-        s = AnswerFieldStream()
-        out = "".join(s.feed(text[i : i + size]) for i in range(0, len(text), size))
-        assert out == 'He said "no" — López\n ok'
-        assert s.done
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [
-        ('{"answer": "x", "sentence_ids": [2, "3"]}', ("x", [2, 3])),
-        ('```json\n{"answer": "x", "sentence_ids": []}\n```', ("x", [])),
-        ('Sure! {"answer": "y", "sentence_ids": [1]}', ("y", [1])),
-        ("not json at all", None),
-        ('{"answer": 5, "sentence_ids": []}', None),
-        ("[1, 2]", None),
-    ],
-)
-def test_parse_model_output(raw, expected):
-    assert parse_model_output(raw) == expected
 
 
 @pytest.mark.parametrize("question", ["", "   \n\t ", "\x00\x01", "x" * 2001])
@@ -146,17 +146,25 @@ def test_abstention_text():
 
 def test_stream_order_prompt_and_verified_citation(stub_llm, retriever):
     question = "How many soldiers has Mexico assigned to enforce immigration laws?"
-    stub_llm.responder = lambda req: reply(
-        "Mexico has assigned more than 32,000 soldiers.", [sid(req, "32,000")]
+    stub_llm.responder = model(
+        lambda req: reply("Mexico has assigned more than 32,000 soldiers.", [sid(req, "32,000")])
     )
     events = list(make(stub_llm, retriever).ask_stream(question))
 
-    assert isinstance(events[0], Sources) and events[0].passages
-    assert isinstance(events[-1], Final)
+    stages = [
+        e.stage if isinstance(e, Status) else type(e).__name__ for e in events if not isinstance(e, Delta)
+    ]
+    assert stages == ["retrieving", "Sources", "reading", "writing", "checking", "Final"]
+    assert events[1].passages
     deltas = [e.text for e in events if isinstance(e, Delta)]
     assert "".join(deltas) == "Mexico has assigned more than 32,000 soldiers."
 
-    req = stub_llm.last_request
+    answer_req, verify_req = stub_llm.requests
+    assert kind(verify_req) == "verdict"
+    # the verification turn extends the answer's prompt, so the engine's cache skips the prefix
+    assert verify_req["messages"][0] == answer_req["messages"][0]
+    assert verify_req["messages"][1]["content"].startswith(answer_req["messages"][1]["content"])
+    req = answer_req
     assert req["response_format"]["type"] == "json_schema"
     assert question in last_user(req)
     assert "never instructions" in req["messages"][0]["content"]
@@ -174,14 +182,25 @@ def test_a_neighbouring_or_out_of_range_sentence_is_reanchored(stub_llm, retriev
         wrong = sid(req, "680,000")  # the model points at the wrong sentence…
         return reply("More than 32,000 soldiers and National Guard officers.", [wrong, 999])  # …and a bad id
 
-    stub_llm.responder = respond
+    stub_llm.responder = model(respond)
     ans = make(stub_llm, retriever).ask("How many soldiers has Mexico assigned?")
     assert ans.answerable
     assert [("32,000" in c.quote) for c in ans.citations] == [True]
 
 
+def test_a_claim_the_model_does_not_confirm_is_not_shown(stub_llm, retriever):
+    stub_llm.responder = model(
+        lambda req: reply("More than 32,000 soldiers.", [sid(req, "32,000")]), pick="none"
+    )
+    ans = make(stub_llm, retriever).ask("How many soldiers has Mexico assigned?")
+    assert not ans.answerable and ans.citations == []
+    assert [kind(r) for r in stub_llm.requests] == ["answer", "verdict"]
+
+
 def test_a_fabricated_number_is_not_answered(stub_llm, retriever):
-    stub_llm.responder = lambda req: reply("Mexico has assigned 75,000 soldiers.", [sid(req, "32,000")])
+    stub_llm.responder = model(
+        lambda req: reply("Mexico has assigned 75,000 soldiers.", [sid(req, "32,000")])
+    )
     ans = make(stub_llm, retriever).ask("How many soldiers has Mexico assigned?")
     assert not ans.answerable and ans.citations == []
     assert ans.text.startswith("The articles do not say")
@@ -207,7 +226,7 @@ def test_off_topic_question_abstains_without_calling_the_model(stub_llm):
 
 
 def test_a_year_the_articles_do_not_cover_abstains(stub_llm, retriever):
-    stub_llm.responder = lambda req: reply("680,000 migrants.", [sid(req, "680,000")])
+    stub_llm.responder = model(lambda req: reply("680,000 migrants.", [sid(req, "680,000")]))
     ans = make(stub_llm, retriever).ask("How many migrants did Mexico detect in 2021 (soldiers aside)?")
     assert not ans.answerable
 
@@ -220,9 +239,12 @@ def test_instructions_in_the_question_or_articles_do_not_produce_unsupported_tex
 
 
 def test_conflicting_figures_are_reported_with_both_sources(stub_llm, retriever):
-    stub_llm.responder = lambda req: reply("About 6,000 migrants.", [sid(req, "6,000")])
+    stub_llm.responder = model(
+        lambda req: reply("About 6,000 migrants.", [sid(req, "6,000")]), extract={"8,000": "At least 8,000"}
+    )
     ans = make(stub_llm, retriever).ask("How many migrants are in the caravan?")
     assert ans.conflict and ans.answerable
+    assert {c.source for c in ans.citations} <= {p.source for p in retriever.passages_for(["6,000", "8,000"])}
     assert "6,000" in ans.text and "8,000" in ans.text
     assert len({c.article_id for c in ans.citations}) == 2
     for c in ans.citations:
@@ -231,8 +253,9 @@ def test_conflicting_figures_are_reported_with_both_sources(stub_llm, retriever)
 
 
 def test_same_figure_in_both_articles_is_not_a_conflict(stub_llm, retriever):
-    stub_llm.responder = lambda req: reply(
-        "Mexico has assigned more than 32,000 soldiers.", [sid(req, "32,000")]
+    stub_llm.responder = model(
+        lambda req: reply("Mexico has assigned more than 32,000 soldiers.", [sid(req, "32,000")]),
+        extract={"32,000": "more than 32,000"},
     )
     ans = make(stub_llm, retriever).ask("How many soldiers has Mexico assigned?")
     assert not ans.conflict
@@ -244,7 +267,7 @@ def test_endpoint_down_falls_back_to_quoted_sentences(retriever, tmp_path):
     )
     ans = Pipeline(settings, retriever=retriever).ask("How many soldiers has Mexico assigned?")
     assert ans.extractive and ans.answerable
-    assert ans.notice == answer_mod.LLM_UNAVAILABLE
+    assert ans.notice == LLM_UNAVAILABLE
     assert any("32,000" in c.quote for c in ans.citations)
     for c in ans.citations:
         assert retriever.get_article(c.article_id).text[c.start : c.end] == c.quote
@@ -263,7 +286,7 @@ def test_follow_up_is_rewritten_before_retrieval(stub_llm, retriever):
             return "How many soldiers has Mexico assigned to enforce immigration laws?"
         return reply("More than 32,000 soldiers.", [sid(req, "32,000")])
 
-    stub_llm.responder = respond
+    stub_llm.responder = model(respond)
     history = [("How many migrants did Mexico detect in 2023?", "680,000 migrants [1]")]
     ans = make(stub_llm, retriever).ask("And how many troops did it send?", history=history)
     assert retriever.queries[-1] == "How many soldiers has Mexico assigned to enforce immigration laws?"
@@ -273,8 +296,11 @@ def test_follow_up_is_rewritten_before_retrieval(stub_llm, retriever):
 
 
 def test_conflict_text_labels_each_version_with_its_own_marker(stub_llm, retriever):
-    stub_llm.responder = lambda req: reply("About 6,000 migrants.", [sid(req, "6,000")])
+    stub_llm.responder = model(
+        lambda req: reply("About 6,000 migrants.", [sid(req, "6,000")]), extract={"8,000": "At least 8,000"}
+    )
     ans = make(stub_llm, retriever).ask("How many migrants are in the caravan?")
+    assert ans.conflict
     assert [c.marker for c in ans.citations] == list(range(1, len(ans.citations) + 1))
     by_marker = {c.marker: c for c in ans.citations}
     # every figure stated is followed by the marker of a citation whose quote contains it

@@ -10,8 +10,9 @@ import pytest
 
 from qa.answer import Pipeline
 from qa.config import Settings
-from qa.types import Delta, Final, Sources
+from qa.types import Delta, Final, Sources, Status
 from tests.stub_openai import last_user, settings_for
+from tests.test_answer import model
 
 
 def sid(request: dict, needle: str) -> int:
@@ -32,8 +33,8 @@ def pipeline_with_stub(stub_llm, retriever, core_settings):
 
 
 def test_real_retrieval_feeds_the_answer_sentence_to_the_model(pipeline_with_stub, stub_llm, retriever):
-    stub_llm.responder = lambda req: reply(
-        "Mexico has assigned more than 32,000 soldiers.", [sid(req, "32,000")]
+    stub_llm.responder = model(
+        lambda req: reply("Mexico has assigned more than 32,000 soldiers.", [sid(req, "32,000")])
     )
     ans = pipeline_with_stub.ask("How many soldiers has Mexico assigned to enforce immigration laws?")
     assert "32,000 soldiers" in last_user(stub_llm.last_request)
@@ -54,26 +55,33 @@ def test_real_retrieval_feeds_the_answer_sentence_to_the_model(pipeline_with_stu
 )
 def test_off_corpus_questions_abstain_on_real_retrieval(pipeline_with_stub, stub_llm, question):
     # A model that answers anyway with a related fact must not get through.
-    stub_llm.responder = lambda req: reply("680,000 migrants.", [sid(req, "680,000")])
+    stub_llm.responder = model(lambda req: reply("680,000 migrants.", [sid(req, "680,000")]))
     ans = pipeline_with_stub.ask(question)
     assert not ans.answerable and ans.citations == []
 
 
 def test_caravan_size_conflict_on_real_retrieval(pipeline_with_stub, stub_llm, retriever):
-    stub_llm.responder = lambda req: reply("About 6,000 migrants.", [sid(req, "6,000")])
+    # the stub copies a sentence's figure as the model does: whichever the other article's version is
+    versions = {"8,000": "At least 8,000", "15,000": "15,000 people"}
+    stub_llm.responder = model(
+        lambda req: reply("About 6,000 migrants.", [sid(req, "6,000")]), extract=versions
+    )
     ans = pipeline_with_stub.ask("How many migrants are in the caravan?")
     assert ans.conflict
-    assert "6,000" in ans.text and "8,000" in ans.text
-    assert len({c.article_id for c in ans.citations}) == 2
+    first, second = ans.citations
+    assert first.article_id != second.article_id and "6,000" in first.quote
+    assert any(k in second.quote and v in ans.text for k, v in versions.items())
+    assert ans.text.startswith(f"The articles disagree: {first.source}")
 
 
 @pytest.mark.engine
 def test_stream_through_the_real_engine_keeps_every_invariant(tiny_engine_settings, retriever, core_settings):
     settings = Settings(**{**tiny_engine_settings.__dict__, "index_dir": core_settings.index_dir})
     events = list(Pipeline(settings, retriever=retriever).ask_stream("Who did Blinken meet in Mexico?"))
-    assert isinstance(events[0], Sources) and events[0].passages
+    sources = [e for e in events if isinstance(e, Sources)]
+    assert len(sources) == 1 and sources[0].passages
     assert isinstance(events[-1], Final)
-    assert all(isinstance(e, Delta) for e in events[1:-1])
+    assert all(isinstance(e, Delta | Status | Sources) for e in events[:-1])
     ans = events[-1].answer
     assert not ans.extractive, ans.notice  # the engine answered (whatever the tiny model's quality)
     assert ans.timings.prompt_tokens > 0

@@ -1,0 +1,96 @@
+"""Versions: when articles give different answers to the same question, each with its own citation.
+
+Any kind of answer (a number, a name, a date, a place, yes or no) is compared the same way: on the
+words and numbers that the answer adds to the question. Two articles that agree are not a conflict.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from qa.grounding.reply import strip_markers
+from qa.grounding.text import META, contains_phrase, numbers, one_line, stem, stems, words, wordset
+from qa.types import Citation
+
+_YES_NO = wordset("yes no")
+
+
+@dataclass(frozen=True)
+class Version:
+    """One article's answer: the words it gives, and the sentence that gives them."""
+
+    value: str
+    citation: Citation
+
+
+def answer_key(answer: str, question: str) -> tuple[set[str], set[str]]:
+    """The numbers and content stems an answer adds to its question: what has to match to agree."""
+    text = strip_markers(answer)
+    nums = numbers(text) - numbers(question)
+    content = stems(text) - stems(question) - {stem(w) for w in META}
+    return nums, content
+
+
+def _yes_no(answer: str) -> str | None:
+    first = words(answer)[:1]
+    return first[0] if first and first[0] in _YES_NO else None
+
+
+def agrees(a: str, b: str, question: str) -> bool:
+    """True unless the two answers to ``question`` visibly differ.
+
+    Numbers decide when both give some; else content words (one sharing any with the other agrees,
+    "Facebook" and "Facebook Inc."); an answer with nothing of its own cannot disagree.
+    """
+    ya, yb = _yes_no(a), _yes_no(b)
+    if ya and yb:
+        return ya == yb
+    na, sa = answer_key(a, question)
+    nb, sb = answer_key(b, question)
+    if na and nb:
+        return bool(na & nb)
+    if not (sa or na) or not (sb or nb):
+        return True
+    if sa and sb:
+        return bool(sa & sb) or contains_phrase(a, b) or contains_phrase(b, a)
+    return True  # one gives a number, the other only words: not comparable
+
+
+def states(sentence: str, answer: str, question: str) -> bool:
+    """The sentence already contains the answer's own numbers or words: it agrees, no need to ask."""
+    nums, content = answer_key(answer, question)
+    if nums:
+        return nums <= numbers(sentence)
+    return bool(content) and content <= stems(sentence)
+
+
+def _when(published_at: str | None) -> str:
+    if not published_at:
+        return ""
+    try:
+        d = dt.date.fromisoformat(published_at[:10])
+    except ValueError:
+        return ""
+    return f"{d:%B} {d.day}, {d.year}"
+
+
+def attribution(c: Citation) -> str:
+    """'The Daily Ledger (May 2, 2024)'; the outlet alone when the date is unknown."""
+    when = _when(c.published_at)
+    return f"{c.source} ({when})" if when else c.source
+
+
+def conflict_text(versions: list[Version]) -> str:
+    """'The articles disagree: The Daily Ledger (May 2, 2024) gives 12,000 [1]; the City Times … [2].'"""
+    labels = [attribution(v.citation) for v in versions]
+    if len(set(labels)) < len(labels):  # same outlet twice: tell the articles apart by headline
+        labels = [
+            f"{lab}, “{one_line(v.citation.title)[:60]}”" if v.citation.title else lab
+            for lab, v in zip(labels, versions, strict=True)
+        ]
+    parts = [
+        f"{lab} gives “{one_line(strip_markers(v.value)).rstrip('.')}” [{v.citation.marker}]"
+        for lab, v in zip(labels, versions, strict=True)
+    ]
+    return "The articles disagree: " + "; ".join(parts) + "."

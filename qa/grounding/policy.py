@@ -1,0 +1,363 @@
+"""The Grounder: from retrieved passages and the model's reply to a verified, cited answer — or none.
+
+It decides, in code, everything the model cannot be trusted with (FINDINGS.md): whether to ask at all
+(gate), what the model sees (select), which claims stand and what they cite (ground, with semantic
+verification), and whether articles disagree (conflict). It never imports ``qa.answer``; the model is
+reached only through the ``Judge`` callable given to ``ground``/``conflict``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from qa import prompts
+from qa.grounding import conflict as conflicts
+from qa.grounding.hedge import keep_qualifiers
+from qa.grounding.reply import (
+    EXTRACT_SCHEMA,
+    parse_field,
+    parse_model_output,
+    says_unknown,
+    strip_markers,
+)
+from qa.grounding.sentences import (
+    Sentence,
+    format_sentences,
+    make_citation,
+    number_sentences,
+    previous_sentence,
+)
+from qa.grounding.settings import GroundingSettings
+from qa.grounding.terms import missing_terms
+from qa.grounding.text import contains_phrase, coverage, one_line
+from qa.grounding.verify import answer_options, best_support, choice_schema, claims_of, relevant, support
+from qa.types import Citation, Passage
+
+log = logging.getLogger("qa.grounding")
+
+Message = dict[str, Any]
+
+
+class Scorer(Protocol):
+    """The cross-encoder: probability (0..1) that each text answers the query."""
+
+    def score(self, query: str, texts: list[str]) -> np.ndarray: ...
+
+
+class Judge(Protocol):
+    """One short constrained model call; returns the reply text, or None when the model failed."""
+
+    def __call__(self, messages: list[Message], schema: dict[str, Any], max_tokens: int) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The retrieved sentences and what is known about each, computed once per question."""
+
+    question: str
+    passages: list[Passage]
+    sentences: list[Sentence]
+    context: dict[int, str]  # sentence number → previous sentence + sentence
+    texts: dict[str, str]  # article id → article text, read once per question
+    rel: dict[int, float]  # sentence number → relevance to the question (cross-encoder, else cosine)
+    reranked: bool  # rel is a cross-encoder probability (else a cosine)
+
+    def best(self) -> float:
+        return max(self.rel.values(), default=0.0)
+
+
+@dataclass(frozen=True)
+class Draft:
+    text: str
+    citations: list[Citation]
+    conflict: bool = False
+
+
+class Grounder:
+    """Thread-safe and stateless between questions; one instance serves a pipeline."""
+
+    def __init__(
+        self,
+        settings: GroundingSettings,
+        article_text: Callable[[str], str],
+        embed: Callable[[list[str]], np.ndarray],
+        reranker: Scorer | None = None,
+    ) -> None:
+        self.settings = settings
+        self.article_text = article_text
+        self.embed = embed
+        self.reranker = reranker
+
+    # -- evidence ----------------------------------------------------------------------------------
+    def evidence(self, question: str, passages: Sequence[Passage]) -> Evidence:
+        passages = list(passages)
+        texts = {aid: self.article_text(aid) for aid in dict.fromkeys(p.article_id for p in passages)}
+        sentences = number_sentences(passages, texts.__getitem__)
+        context = previous_sentence(sentences, texts.__getitem__)
+        pairs = [context[s.n] for s in sentences]
+        rel: dict[int, float] = {}
+        reranked = False
+        if sentences and self.reranker is not None:
+            try:
+                # the sentence alone: with its neighbour, a sentence next to the answer would score too
+                scores = np.asarray(self.reranker.score(question, [s.text for s in sentences]), dtype=float)
+                rel = {s.n: float(v) for s, v in zip(sentences, scores, strict=True)}
+                reranked = True
+            except Exception as exc:  # a broken model file must not cost the answer
+                log.warning("reranker failed, using cosine relevance: %s", exc)
+        if sentences and not reranked:
+            vecs = self.embed([question, *(s.text for s in sentences), *pairs])
+            n = len(sentences)
+            alone, near = vecs[1 : n + 1] @ vecs[0], vecs[n + 1 :] @ vecs[0]
+            rel = {s.n: float(max(a, b)) for s, a, b in zip(sentences, alone, near, strict=True)}
+        return Evidence(question, passages, sentences, context, texts, rel, reranked)
+
+    def gate(self, ev: Evidence) -> str | None:
+        """A reason to abstain before spending a model call, or None."""
+        if not ev.sentences:
+            return "nothing retrieved"
+        floor = self.settings.min_gate_rerank if ev.reranked else self.settings.min_dense_score
+        if ev.best() < floor:
+            return f"best sentence relevance {ev.best():.3f} < {floor}"
+        missing = missing_terms(ev.question, " ".join(p.text for p in ev.passages))
+        if missing:
+            return f"the passages never mention {sorted(missing)}"
+        return None
+
+    def select(self, ev: Evidence) -> list[Sentence]:
+        """The sentences worth showing the model: the most relevant ones, in reading order.
+
+        Every prompt token costs ~16 ms of prefill on 2 cores, and most sentences of a retrieved chunk
+        are about something else. Grounding still searches all retrieved sentences.
+        """
+        limit = self.settings.max_prompt_sentences
+        if limit <= 0 or len(ev.sentences) <= limit:
+            return ev.sentences
+        if ev.reranked:
+            ranked = sorted(ev.rel, key=lambda n: -ev.rel[n])
+            # sentences the cross-encoder finds off-question are not worth their prefill
+            floor = self.settings.min_show_rerank
+            keep = {
+                n
+                for i, n in enumerate(ranked[:limit])
+                if i < self.settings.min_prompt_sentences or ev.rel[n] >= floor
+            }
+        else:
+            score = {s.n: ev.rel[s.n] + 0.3 * coverage(ev.question, ev.context[s.n]) for s in ev.sentences}
+            keep = set(sorted(score, key=lambda n: -score[n])[:limit])
+        # reading order, but articles grouped so each header is printed once
+        order = {aid: i for i, aid in enumerate(dict.fromkeys(s.article_id for s in ev.sentences))}
+        chosen = [s for s in ev.sentences if s.n in keep]
+        return sorted(chosen, key=lambda s: (order[s.article_id], s.start))
+
+    def messages(self, ev: Evidence, shown: Sequence[Sentence], question: str) -> list[Message]:
+        """Fixed instructions first, identical for every question, so the engine's cache keeps them."""
+        return [
+            {"role": "system", "content": prompts.load("system")},
+            {
+                "role": "user",
+                "content": prompts.render(
+                    "answer", sentences=format_sentences(shown, ev.passages), question=question
+                ),
+            },
+        ]
+
+    # -- grounding ---------------------------------------------------------------------------------
+    def ground(self, ev: Evidence, raw: str, prompt: list[Message], judge: Judge | None) -> Draft | None:
+        """Keep only claims whose cited sentence states the answer; None means abstain."""
+        parsed = parse_model_output(raw)
+        if parsed is None:
+            log.info("model output is not the expected JSON; abstaining")
+            return None
+        text, ids = parsed
+        if not text or says_unknown(text):
+            return None
+        by_n = {s.n: s for s in ev.sentences}
+        cited = [by_n[i] for i in dict.fromkeys(ids) if i in by_n]  # out-of-range ids are dropped
+
+        citations: list[Citation] = []
+        markers: dict[tuple[str, int], int] = {}
+        parts: list[str] = []
+        primary: Sentence | None = None
+        for claim in claims_of(text):
+            chosen = self._anchor(ev, claim, cited)
+            if chosen is None:
+                continue
+            if (
+                self.settings.verify_with_model
+                and judge is not None
+                and not self._confirmed(ev, claim, chosen, prompt, judge)
+            ):
+                log.info("dropped claim %r: the model did not confirm sentence %d states it", claim, chosen.n)
+                continue
+            key = (chosen.article_id, chosen.start)
+            if key not in markers:
+                c = make_citation(
+                    len(citations) + 1, chosen, ev.passages[chosen.passage], ev.texts[chosen.article_id]
+                )
+                if c is None:
+                    continue
+                markers[key] = c.marker
+                citations.append(c)
+            primary = primary or chosen
+            parts.append(f"{keep_qualifiers(claim.rstrip(), chosen.text)} [{markers[key]}]")
+        if not citations or primary is None:
+            return None
+        draft = Draft(" ".join(parts), citations)
+        return self._conflict(ev, draft, primary, prompt, judge) or draft
+
+    def _anchor(self, ev: Evidence, claim: str, cited: list[Sentence]) -> Sentence | None:
+        """The sentence a claim stands on: the cited one, or a retrieved one that supports it better."""
+        s = self.settings
+        score_cited, best_cited = best_support(claim, cited, ev.question, ev.context, ev.rel)
+        score_all, best_all = best_support(claim, ev.sentences, ev.question, ev.context, ev.rel)
+        if best_cited is not None and score_cited >= max(score_all, s.min_support) - 1e-9:
+            chosen = best_cited
+        elif best_all is not None and score_all >= s.min_support:
+            chosen = best_all
+        else:
+            log.info(
+                "dropped unsupported claim %r (support %.2f cited, %.2f best)", claim, score_cited, score_all
+            )
+            return None
+        if not relevant(
+            ev.rel[chosen.n],
+            reranked=ev.reranked,
+            question=ev.question,
+            evidence=ev.context[chosen.n],
+            min_rerank=s.min_verify_rerank,
+            min_cov=s.min_coverage,
+            min_cos=s.min_relevance,
+        ):
+            log.info(
+                "dropped claim %r: sentence %d is not about the question (%.3f)",
+                claim,
+                chosen.n,
+                ev.rel[chosen.n],
+            )
+            return None
+        return chosen
+
+    def _confirmed(self, ev: Evidence, claim: str, s: Sentence, prompt: list[Message], judge: Judge) -> bool:
+        """The model chooses, among the sentence's phrases of the answer's kind, the one that answers.
+
+        A choice, not a yes/no: asked "does this sentence state X?", the 1.5B model said yes to every
+        trap; asked to choose between "1,870", "36,500" and "none", it binds the figure to the question.
+        """
+        found = answer_options(claim, s.text, ev.question)
+        if found is None:
+            return True  # an answer of no comparable kind: the lexical and relevance checks decide
+        options, mine = found
+        listed = ", ".join(f'"{o}"' for o in [*options, "none"])
+        turn = prompts.render("verify", sentence=one_line(s.text), options=listed)
+        choice = parse_field(judge(_followed_by(prompt, turn), choice_schema(options), 32) or "", "choice")
+        if choice is None:
+            return True  # no verdict (a failed call): the other checks decide
+        log.info("check of %r on sentence %d: chose %r among %s", claim, s.n, choice, listed)
+        return choice in mine
+
+    # -- conflicts ---------------------------------------------------------------------------------
+    def _conflict(
+        self, ev: Evidence, draft: Draft, primary: Sentence, prompt: list[Message], judge: Judge | None
+    ) -> Draft | None:
+        """Other articles that answer the same question differently: each version with its citation."""
+        s = self.settings
+        answer = strip_markers(draft.text)
+        first = draft.citations[0]
+        candidates = self._candidates(ev, primary, answer)
+        versions = [conflicts.Version(answer, first)]
+        for cand in candidates[: s.max_conflict_candidates]:
+            if conflicts.states(ev.context[cand.n], answer, ev.question):
+                continue  # it says the same: agreement
+            value = self._extract(ev, cand, prompt, judge)
+            if not value or conflicts.agrees(answer, value, ev.question):
+                continue
+            c = make_citation(len(versions) + 1, cand, ev.passages[cand.passage], ev.texts[cand.article_id])
+            if c is None:
+                continue
+            versions.append(conflicts.Version(keep_qualifiers(value, cand.text), c))
+        if len(versions) < 2:
+            return None
+        return Draft(conflicts.conflict_text(versions), [v.citation for v in versions], conflict=True)
+
+    def _candidates(self, ev: Evidence, primary: Sentence, answer: str) -> list[Sentence]:
+        """Each other article's most relevant sentence that states something of the answer's kind.
+
+        Of the answer's kind: a figure or date when the answer gives one, else a name (``answer_options``),
+        so a sentence that only sets the scene is not taken for a version. Relevance here reads each
+        sentence with the one before it ("At least 8,000 asylum seekers…" after "…a migrant caravan…").
+        """
+        s = self.settings
+        pool = [
+            x
+            for x in ev.sentences
+            if x.article_id != primary.article_id and answer_options(answer, x.text, ev.question, own=False)
+        ]
+        if not pool:
+            return []
+        rel = dict(ev.rel)
+        if ev.reranked and self.reranker is not None:
+            with_context = self.reranker.score(ev.question, [ev.context[x.n] for x in pool])
+            rel.update({x.n: max(rel[x.n], float(v)) for x, v in zip(pool, with_context, strict=True)})
+            floor = s.min_conflict_rerank
+        else:
+            floor = max(s.min_relevance, ev.rel[primary.n] - s.conflict_margin)
+        best: dict[str, Sentence] = {}
+        for x in pool:
+            if rel[x.n] >= floor and (x.article_id not in best or rel[x.n] > rel[best[x.article_id].n]):
+                best[x.article_id] = x
+        return sorted(best.values(), key=lambda x: -rel[x.n])
+
+    def _extract(self, ev: Evidence, s: Sentence, prompt: list[Message], judge: Judge | None) -> str | None:
+        """What this one sentence gives as the answer, copied from it (verbatim, or it is not used)."""
+        if judge is None:
+            return None
+        turn = prompts.render("extract", question=ev.question, sentence=one_line(s.text))
+        value = parse_field(judge(_followed_by(prompt, turn), EXTRACT_SCHEMA, 40) or "", "answer")
+        if not value or says_unknown(value):
+            return None
+        if not contains_phrase(ev.context[s.n], value) and support(value, ev.context[s.n]) < 1.0:
+            log.info("extracted %r is not in sentence %d; ignored", value, s.n)
+            return None
+        return value
+
+    # -- without a model ---------------------------------------------------------------------------
+    def extractive(self, ev: Evidence) -> Draft | None:
+        """Quote the most relevant sentences when the model is unavailable; still verified citations."""
+        order = sorted(ev.sentences, key=lambda s: -(ev.rel[s.n] + 0.1 * coverage(ev.question, s.text)))
+        citations = []
+        for s in order[:2]:
+            c = make_citation(len(citations) + 1, s, ev.passages[s.passage], ev.texts[s.article_id])
+            if c is not None:
+                citations.append(c)
+        if not citations:
+            return None
+        text = " ".join(f"“{one_line(c.quote)}” [{c.marker}]" for c in citations)
+        return Draft(text, citations)
+
+
+def _followed_by(prompt: list[Message], turn: str) -> list[Message]:
+    """The answer's prompt with ``turn`` appended to its last message.
+
+    The engine's prompt cache keeps the longest common prefix, so the system message, the sentences and
+    the question are not prefilled again; only ``turn`` is. The model's own answer is left out of the
+    context on purpose: with it in view, a small model repeats it instead of judging the sentence.
+    """
+    if not prompt:
+        return [{"role": "user", "content": turn}]
+    last = prompt[-1]
+    return [*prompt[:-1], {**last, "content": f"{last['content']}\n\n{turn}"}]
+
+
+def abstention_text(question: str) -> str:
+    """'The articles do not say who acquired WhatsApp.' — or a generic line for non-questions."""
+    q = question.strip().rstrip("?.! ")
+    first = q.split(" ", 1)[0].lower() if q else ""
+    if first in {"who", "what", "when", "where", "why", "how", "which", "whom", "whose"} and len(q) < 200:
+        return f"The articles do not say {q[0].lower()}{q[1:]}."
+    return "The articles do not contain an answer to that question."

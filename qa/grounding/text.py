@@ -1,0 +1,125 @@
+"""Normalised words, stems and numbers: the cheap lexical layer under every grounding check.
+
+Matching is case-, accent- and quote-insensitive (``fold``); display text is never altered.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache
+
+
+def wordset(words: str) -> frozenset[str]:
+    """A word list written as one whitespace-separated string: easy to read and to review."""
+    return frozenset(words.split())
+
+
+# Function words that carry no claim. One list, written once; stems of these never count as evidence.
+STOP = wordset(
+    """a an the and or but if of to in on at by for with from as into about over after before than then
+    is are was were be been being am do does did done has have had having will would shall should can
+    could may might must it its this that these those there here he she they them his her their our we
+    you your i me my mine what which who whom whose when where why how many much more most some any all
+    each other such no not nor only own same so too very s t just also up out down off again further
+    once said says say according tell told us"""
+)
+QUESTION_WORDS = wordset("what which who whom whose when where why how")
+# Words an answer may add around the facts without making a claim of its own.
+META = wordset(
+    """article articles report reports reported according mention mentioned state stated states answer
+    text source sources year years old"""
+)
+_WORD = re.compile(r"[^\W_]+(?:[’'][^\W_]+)?", re.UNICODE)
+_NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:[,\u202f\u00a0 ]\d{3})+|\d+)(?:\.(\d+))?(?!\w)")
+_NUMBER_WORDS = {
+    w: str(i)
+    for i, w in enumerate(
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+        ]
+    )
+} | {"dozen": "12", "hundred": "100", "thousand": "1000", "million": "1000000"}
+_YEAR = re.compile(r"(1[89]|20)\d\d")
+
+
+def fold(text: str) -> str:
+    """Case-, accent- and quote-insensitive form for matching (never for display)."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return text.replace("’", "'").replace("‘", "'").casefold()
+
+
+def one_line(text: str) -> str:
+    """Whitespace folded to single spaces, for display in prompts and answers."""
+    return " ".join(text.split())
+
+
+def shorten(text: str, n: int) -> str:
+    text = one_line(text)
+    return text if len(text) <= n else text[: n - 1].rstrip() + "…"
+
+
+@cache
+def _stemmer():  # type: ignore[no-untyped-def]
+    import Stemmer  # PyStemmer, already a dependency of the BM25 index
+
+    return Stemmer.Stemmer("english")
+
+
+def stem(word: str) -> str:
+    return str(_stemmer().stemWord(word))
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(fold(text))
+
+
+def stems(text: str) -> set[str]:
+    """Stemmed content words: no stopwords, and no numbers (``numbers`` compares those, "two" = "2")."""
+    ws = [w for w in words(text) if w not in STOP and w not in _NUMBER_WORDS and not w.isdigit()]
+    return set(_stemmer().stemWords(ws))
+
+
+def numbers(text: str) -> set[str]:
+    """Numbers as canonical strings: '6,000' and '6000' are one number; number words count too."""
+    out = set()
+    for m in _NUMBER.finditer(text):
+        whole = re.sub(r"[,\u202f\u00a0 ]", "", m.group(1)).lstrip("0") or "0"
+        frac = (m.group(2) or "").rstrip("0")
+        out.add(whole + (f".{frac}" if frac else ""))
+    out.update(_NUMBER_WORDS[w] for w in words(text) if w in _NUMBER_WORDS)
+    return out
+
+
+def years(text: str) -> set[str]:
+    return {n for n in numbers(text) if _YEAR.fullmatch(n)}
+
+
+def coverage(question: str, evidence: str) -> float:
+    """Share of the question's content stems found in the evidence (question words excluded)."""
+    q = stems(question) - {stem(w) for w in QUESTION_WORDS}
+    if not q:
+        return 1.0
+    return len(q & stems(evidence)) / len(q)
+
+
+def contains_phrase(haystack: str, needle: str) -> bool:
+    """``needle`` occurs in ``haystack`` as whole words, ignoring case, accents and punctuation."""
+    n = words(needle)
+    if not n:
+        return False
+    h = words(haystack)
+    return any(h[i : i + len(n)] == n for i in range(len(h) - len(n) + 1))

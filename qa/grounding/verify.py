@@ -1,0 +1,147 @@
+"""Does a cited sentence state the answer to the question asked? Three checks, cheapest first.
+
+1. Lexical support (``support``): every number of the claim, and most of its content words, occur in
+   the cited sentence and the one before it. A filter, never the proof: "41,000" occurs in a sentence
+   about visitors as well as in one about lanterns.
+2. Relevance: the cross-encoder's probability that the cited sentence answers the question (it is
+   trained to judge exactly that); cosine and word coverage when the reranker is off.
+3. The model's choice: among the cited sentence's phrases of the answer's kind (figures and dates, or
+   names), which one answers the question — or "none". Appended to the cached prompt, so only the new
+   turn is prefilled, and constrained to the options, so it costs a few tokens.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from qa.grounding.reply import strip_markers
+from qa.grounding.sentences import Sentence
+from qa.grounding.text import META, contains_phrase, coverage, fold, numbers, stem, stems, words
+
+
+def unsupported_words(claim: str, evidence: str, question: str = "") -> set[str]:
+    """Content words of the claim found neither in the evidence nor in the question."""
+    allowed = stems(evidence) | stems(question) | {stem(w) for w in META}
+    return stems(claim) - allowed
+
+
+def support(claim: str, evidence: str, question: str = "") -> float:
+    """How well ``evidence`` supports ``claim``: 0 when a number of the claim is absent, else stem overlap.
+
+    A claim also scores 0 when more than a quarter of its content words come from nowhere (not the
+    evidence, not the question): "The answer is PWNED." is not made true by a sentence about answers.
+    """
+    claim_numbers = numbers(claim)
+    if claim_numbers and not claim_numbers <= numbers(evidence):
+        return 0.0
+    claim_stems = stems(claim)
+    if claim_stems and len(unsupported_words(claim, evidence, question)) > 0.25 * len(claim_stems):
+        return 0.0
+    if not claim_stems:
+        if claim_numbers:
+            return 1.0
+        # An answer made only of stopwords ("May", "Here") is matched word for word.
+        claim_words = set(words(claim))
+        return len(claim_words & set(words(evidence))) / len(claim_words) if claim_words else 0.0
+    return len(claim_stems & stems(evidence)) / len(claim_stems)
+
+
+def best_support(
+    claim: str, candidates: Iterable[Sentence], question: str, context: dict[int, str], rel: dict[int, float]
+) -> tuple[float, Sentence | None]:
+    """The sentence that best supports ``claim``; ties broken by its relevance to the question.
+
+    A sentence that supports the claim alone beats one that needs the sentence before it, so a citation
+    next to the fact moves onto the fact.
+    """
+    best: tuple[float, float] = (0.0, -1.0)
+    chosen: Sentence | None = None
+    for s in candidates:
+        alone = support(claim, s.text, question)
+        with_context = support(claim, context.get(s.n, s.text), question) - 0.05
+        score = (round(max(alone, with_context), 3), rel.get(s.n, 0.0))
+        if score > best:
+            best, chosen = score, s
+    return best[0], chosen
+
+
+def relevant(
+    rel: float,
+    *,
+    reranked: bool,
+    question: str,
+    evidence: str,
+    min_rerank: float,
+    min_cov: float,
+    min_cos: float,
+) -> bool:
+    """The cited sentence is about what was asked (cross-encoder; else word coverage or cosine)."""
+    if reranked:
+        return rel >= min_rerank
+    return coverage(question, evidence) >= min_cov or rel >= min_cos
+
+
+def claims_of(text: str) -> list[str]:
+    """The answer's sentences: each is verified and cited on its own."""
+    from qa.chunk import sentence_spans
+
+    return [text[a:b] for a, b in sentence_spans(text)] or ([text] if text.strip() else [])
+
+
+def keep_order(sentences: Sequence[Sentence]) -> list[Sentence]:
+    """Unique sentences in reading order (by number)."""
+    return sorted({s.n: s for s in sentences}.values(), key=lambda s: s.n)
+
+
+# Options for the model's check: phrases of the cited sentence of the same kind as the answer.
+_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+_FIGURE_OR_DATE = re.compile(
+    rf"\b(?:(?:{_MONTHS})\.? \d{{1,2}}(?:, \d{{4}})?|\d{{1,2}} (?:{_MONTHS})(?: \d{{4}})?)"
+    r"|(?<![\w.])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\w)|(?<![\w.,])\d+(?:\.\d+)?(?![\w,])"
+    r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen)\b",
+    re.I,
+)
+_NAME = re.compile(
+    r"(?:[A-Z][\w’'.-]*[a-z.][\w’'-]*|[A-Z]{2,}|[A-Z]\.(?:[A-Z]\.)+)(?:\s+(?:(?:of|de|la|von|van|der|al)\s+)?(?:[A-Z][\w’'.-]*|[A-Z]{2,}))*"
+)
+
+
+_LEADING = re.compile(r"^(?:The|A|An|In|On|At|By|For|But|And|Mr|Mrs|Ms|Dr)\.?\s+(?=[A-Z])")
+
+
+def answer_options(
+    claim: str, sentence: str, question: str, *, own: bool = True
+) -> tuple[list[str], list[str]] | None:
+    """The sentence's phrases of the answer's kind, and those the claim states; None when not comparable.
+
+    Figures and dates when the claim gives a number, else proper names; phrases the question already
+    contains are not candidates. Asking the model to *choose* among them (or "none") binds the answer
+    to the question: "1,870" and "36,500" in one sentence, a companion and the person met. With
+    ``own=False`` the sentence needs phrases of the kind only, not the claim's own (another version).
+    """
+    text = strip_markers(claim)
+    own_numbers = numbers(text) - numbers(question)
+    q_fold = fold(question)
+    if own_numbers:
+        found = [m.group(0) for m in _FIGURE_OR_DATE.finditer(sentence)]
+        options = [o for o in dict.fromkeys(found) if not (numbers(o) and numbers(o) <= numbers(question))]
+        mine = [o for o in options if numbers(o) & own_numbers]
+    else:
+        found = [_LEADING.sub("", m.group(0)).rstrip(".") for m in _NAME.finditer(sentence)]
+        options = [o for o in dict.fromkeys(found) if fold(o) not in q_fold and stems(o)]
+        mine = [o for o in options if contains_phrase(text, o) or contains_phrase(o, text)]
+    if not (mine if own else options):
+        return None
+    return options, mine
+
+
+def choice_schema(options: Sequence[str]) -> dict[str, object]:
+    """The check's reply: one of the options, or "none", under a JSON schema (a few tokens)."""
+    return {
+        "title": "verdict",
+        "type": "object",
+        "properties": {"choice": {"type": "string", "enum": [*options, "none"]}},
+        "required": ["choice"],
+        "additionalProperties": False,
+    }

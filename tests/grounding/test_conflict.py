@@ -1,0 +1,63 @@
+"""qa.grounding.conflict: when two answers differ, and how versions are written."""
+
+import pytest
+
+from qa.grounding.conflict import Version, agrees, attribution, conflict_text, states
+from qa.types import Citation
+
+Q = "How many visitors did the festival draw?"
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        ("An estimated 36,500 visitors.", "around 30,000", False),  # numbers
+        ("36,500 visitors", "36,500", True),
+        ("Lena Marsh was the safety officer.", "Ruth Okafor", False),  # names
+        ("Facebook acquired WhatsApp.", "Facebook Inc.", True),
+        ("It was held on June 14.", "June 21", False),  # dates
+        ("Yes, it was cancelled.", "No", False),  # yes/no
+        ("Yes.", "yes, according to police", True),
+        ("The festival drew visitors.", "many visitors", True),  # nothing of its own: cannot disagree
+    ],
+)
+def test_agrees(a, b, same):
+    question = "Who was the safety officer?" if "Marsh" in a else Q
+    assert agrees(a, b, question) is same
+
+
+def test_states_short_circuits_a_sentence_that_repeats_the_answer():
+    assert states("The launch drew an estimated 36,500 visitors.", "36,500 visitors", Q)
+    assert not states("Attendance stood at around 30,000.", "36,500 visitors", Q)
+
+
+def _c(marker, source, date, title="T"):
+    return Citation(marker, f"a{marker}", title, source, "quote", 0, 5, date)
+
+
+def test_attribution_is_outlet_and_date():
+    assert attribution(_c(1, "The Daily Ledger", "2024-05-02")) == "The Daily Ledger (May 2, 2024)"
+    assert attribution(_c(1, "The Daily Ledger", None)) == "The Daily Ledger"
+
+
+def test_conflict_text_names_each_version_with_its_marker():
+    text = conflict_text(
+        [
+            Version("An estimated 36,500 visitors.", _c(1, "The Harrowgate Courier", "2025-06-15")),
+            Version("around 30,000", _c(2, "Valmere Daily Post", "2025-06-16")),
+        ]
+    )
+    assert text == (
+        "The articles disagree: The Harrowgate Courier (June 15, 2025) gives “An estimated 36,500 visitors” [1]; "
+        "Valmere Daily Post (June 16, 2025) gives “around 30,000” [2]."
+    )
+
+
+def test_same_outlet_twice_is_told_apart_by_headline():
+    text = conflict_text(
+        [
+            Version("Norway", _c(1, "Snippets", None, "Medal table")),
+            Version("U.S.", _c(2, "Snippets", None, "Final count")),
+        ]
+    )
+    assert "“Medal table”" in text and "“Final count”" in text
