@@ -229,15 +229,38 @@ def safe_name(name: str) -> str:
     return safe or "upload.txt"
 
 
+_SAVE_LOCK = threading.Lock()  # two uploads at once (two tabs) must not pick the same free name
+
+
+def _writer_alive(partial: Path) -> bool:
+    """Whether the process named in a temporary file's name (``.upload-<pid>-…``) may still write it."""
+    pid = partial.name[len(PARTIAL_PREFIX) :].split("-", 1)[0]
+    if not pid.isdigit() or int(pid) == os.getpid():
+        return False  # ours: saves run under _SAVE_LOCK, so none is in progress while we clean up
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, but not ours to signal
+        return True
+    return True
+
+
 def remove_partials(folder: Path) -> int:
-    """Delete temporary files left by an interrupted save (a crash or a full disk); returns how many."""
+    """Delete temporary files left by an interrupted save (a crash or a full disk); returns how many.
+
+    A temporary file of another live process (a second server on the same folder) is left alone.
+    """
     removed = 0
-    for p in folder.glob(f"{PARTIAL_PREFIX}*{PARTIAL_SUFFIX}"):
-        try:
-            p.unlink()
-            removed += 1
-        except OSError:
-            log.debug("cannot remove %s", p, exc_info=True)
+    with _SAVE_LOCK:
+        for p in folder.glob(f"{PARTIAL_PREFIX}*{PARTIAL_SUFFIX}"):
+            if _writer_alive(p):
+                continue
+            try:
+                p.unlink()
+                removed += 1
+            except OSError:
+                log.debug("cannot remove %s", p, exc_info=True)
     return removed
 
 
@@ -247,7 +270,9 @@ def write_atomic(target: Path, data: bytes) -> None:
     On any error (ENOSPC, EIO, …) the temporary file is removed and the error raised: ``target``
     either does not exist or holds all of ``data``.
     """
-    tmp = target.with_name(f"{PARTIAL_PREFIX}{secrets.token_hex(6)}-{target.name}{PARTIAL_SUFFIX}")
+    tmp = target.with_name(
+        f"{PARTIAL_PREFIX}{os.getpid()}-{secrets.token_hex(6)}-{target.name}{PARTIAL_SUFFIX}"
+    )
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
         try:
@@ -322,6 +347,11 @@ def indexed_already(articles: Iterable[Article], settings: Settings) -> bool:
 
 def save_upload(checked: Checked, folder: Path, settings: Settings) -> FileReport:
     """Store a checked file in ``folder`` (or find it there); QUEUED, UNCHANGED or REFUSED."""
+    with _SAVE_LOCK:
+        return _save_upload(checked, folder, settings)
+
+
+def _save_upload(checked: Checked, folder: Path, settings: Settings) -> FileReport:
     n = len(checked.articles)
     existing = _same_file(folder, checked.data)
     if existing is not None and indexed_already(checked.articles, settings):

@@ -206,12 +206,19 @@ def test_disk_full_while_saving_leaves_no_partial_file(tmp_path, settings, monke
 def test_partial_files_from_an_interrupted_save_are_removed_and_never_indexed(tmp_path, settings):
     folder = uploads.uploads_dir(settings)
     folder.mkdir(parents=True)
-    stale = write(folder / f"{uploads.PARTIAL_PREFIX}abc-cut.txt{uploads.PARTIAL_SUFFIX}", "The caravan of 1")
+    stale = write(
+        folder / f"{uploads.PARTIAL_PREFIX}{os.getpid()}-abc-cut.txt{uploads.PARTIAL_SUFFIX}", "The car"
+    )
+    # a save in progress in another live process (our parent stands for it) is left alone
+    other = write(
+        folder / f"{uploads.PARTIAL_PREFIX}{os.getppid()}-def-cut.txt{uploads.PARTIAL_SUFFIX}", "The"
+    )
     write(folder / "whole.txt", GOOD_TEXT)
     assert [p.name for p in uploads.stored_uploads(settings)] == ["whole.txt"]
     good = write(tmp_path / "other.txt", GOOD_TEXT.replace("Quillon", "Marrow Bay"))
     uploads.upload_batch([good], settings).wait(300)
     assert not stale.exists()
+    assert other.exists()
 
 
 def test_index_write_failure_reports_the_file_and_removes_it(tmp_path):
@@ -264,3 +271,27 @@ def test_upload_reusing_an_indexed_articles_id_never_replaces_it(tmp_path, setti
         assert len(index.catalog.articles()) == 2
     finally:
         index.close()
+
+
+def test_two_uploads_at_once_with_one_name_keep_both_files(tmp_path, settings):
+    dirs = [tmp_path / f"tab{i}" for i in range(4)]
+    paths = []
+    for i, d in enumerate(dirs):
+        d.mkdir()
+        paths.append(write(d / "notes.txt", GOOD_TEXT.replace("4.2 million", f"{i + 1}.5 million")))
+    results: list = [None] * len(paths)
+
+    def upload(i: int) -> None:
+        results[i] = uploads.upload_batch([paths[i]], settings).wait(300)
+
+    threads = [threading.Thread(target=upload, args=(i,)) for i in range(len(paths))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [r[0].status for r in results] == [ADDED] * len(paths), [r[0].message for r in results]
+    folder = uploads.uploads_dir(settings)
+    stored = {r[0].stored_as for r in results}
+    assert len(stored) == len(paths)  # four names, each holding the bytes of its own upload
+    for i, r in enumerate(results):
+        assert (folder / r[0].stored_as).read_bytes() == paths[i].read_bytes()
