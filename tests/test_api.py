@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import json
 import subprocess
 import sys
 import textwrap
@@ -120,3 +121,52 @@ def test_every_public_error_is_exported():
 def test_unknown_attribute_is_an_attribute_error():
     with pytest.raises(AttributeError, match="no_such_thing"):
         qa.no_such_thing  # noqa: B018
+
+
+def test_a_wheel_of_the_project_is_complete_and_builds_without_warnings(tmp_path):
+    """The package as installed elsewhere: every module and prompt file inside, an SPDX licence, and no
+    setuptools deprecation warnings (``project.license`` as a table was one)."""
+    import shutil
+    import zipfile
+
+    from qa.config import PROJECT_ROOT
+
+    src = tmp_path / "src"
+    skip = shutil.ignore_patterns(
+        ".*", "__pycache__", "*.egg-info", "build", "dist", "index", "out", "uploads"
+    )
+    shutil.copytree(
+        PROJECT_ROOT, src, ignore=lambda d, names: {"tests", "bench", "eval"} & set(names) | skip(d, names)
+    )
+    out = _run_in(
+        src,
+        """
+        import json, warnings
+        from setuptools import build_meta
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            name = build_meta.build_wheel("dist")
+        print(json.dumps([name, [f"{w.category.__name__}: {w.message}" for w in caught]]))
+        """,
+    )
+    name, warned = json.loads(out.strip().splitlines()[-1])
+    assert warned == []
+    with zipfile.ZipFile(src / "dist" / name) as wheel:
+        names = set(wheel.namelist())
+        metadata = wheel.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
+    expected = {
+        p.relative_to(PROJECT_ROOT).as_posix()
+        for p in (PROJECT_ROOT / "qa").rglob("*")
+        if p.suffix in {".py", ".txt", ".typed"} and "__pycache__" not in p.parts
+    }
+    assert {"qa/__init__.py", "qa/metadata.py", "qa/py.typed"} <= expected
+    assert expected <= names, sorted(expected - names)
+    assert "License-Expression: MIT" in metadata
+
+
+def _run_in(cwd, code: str) -> str:
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
