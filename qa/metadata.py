@@ -148,7 +148,7 @@ _COPYRIGHT = re.compile(
     + _NAME
     + r")"
 )
-_DATE_LABEL = re.compile(r"^(?:Published|Updated|Posted|Date|First published)\b", re.I)
+_DATE_LABEL = re.compile(r"^(?:Published|Updated|Posted|First published)\b", re.I)
 _NOT_OUTLETS = frozenset(
     {
         "updated",

@@ -511,3 +511,13 @@ def test_default_articles_bylines_are_empty_as_their_source_is_the_headline(corp
     for a in corpus.articles:
         assert not names_an_outlet(a.source, a.title)
         assert byline(a.source, a.title, a.published_at) == ""
+
+
+def test_a_date_label_inside_a_fact_is_not_a_publication_date():
+    from qa.metadata import describe_text
+
+    # from a real search snippet: the draft's date, not the page's
+    text = (
+        "Date: Thursday, July 29, 2021. Location: Brooklyn, New York. Number of Picks: 60 (55 played in NBA)."
+    )
+    assert describe_text(text).published_at is None
