@@ -1,10 +1,10 @@
 """Fixtures for the chat UI (owned by the UI).
 
-- ``ui_server`` (module): the app of :mod:`qa.ui` serving on a free port over a small index (the default
-  articles plus ``tests/data/xss_article.txt``) built at startup in a tmp dir, answered by a stub LLM
-  scripted with :func:`scripted_reply`. Yields a :class:`UIServer` (``url``, ``settings``, ``stub``,
-  ``app``, ``out_dir`` for screenshots).
-- ``browser`` (module): headless Debian Chromium driven by Playwright. It fails when
+- ``ui_server`` (session): the app of :mod:`qa.ui` serving on a free port over a small index (the default
+  articles, ``tests/data/xss_article.txt`` and :data:`FERRY_JSONL`, two outlets on one story) built at
+  startup in a tmp dir, answered by a stub LLM scripted with :func:`scripted_reply`. Yields a
+  :class:`UIServer` (``url``, ``settings``, ``stub``, ``app``, ``out_dir`` for screenshots).
+- ``browser`` (session): headless Debian Chromium driven by Playwright. It fails when
   ``/usr/bin/chromium`` is missing and ``CI=true``; it skips only outside CI.
 - ``page``: a fresh browser context and page that records dialogs in ``page.dialogs``.
 """
@@ -40,6 +40,30 @@ CHROMIUM_ARGS = [
 ]
 DATA = Path(__file__).parent / "data"
 XSS_ARTICLE = DATA / "xss_article.txt"
+SHOTS = Path("/tmp/ui-shots")  # screenshots for people to look at; never inside the repository
+# Two outlets report the same story with different figures and dates: the settings panel's filters
+# decide which one an answer may draw from.
+FERRY_JSONL = "\n".join(
+    json.dumps(r)
+    for r in [
+        {
+            "id": "ferry-harbor-times",
+            "title": "Brightwater ferry fares to rise in April",
+            "source": "Harbor Times",
+            "published_at": "2024-03-02",
+            "text": "Brightwater ferry fares to rise in April\n\nThe Brightwater ferry fare will rise to 7 euros "
+            "in April, the harbour authority said on Saturday.",
+        },
+        {
+            "id": "ferry-lumen-gazette",
+            "title": "Brightwater ferry operator sets new fare",
+            "source": "Lumen Gazette",
+            "published_at": "2024-05-10",
+            "text": "Brightwater ferry operator sets new fare\n\nThe Brightwater ferry fare will rise to 9 euros "
+            "in June, the ferry operator said on Friday.",
+        },
+    ]
+)
 _STOP = set(
     [
         "what",
@@ -73,9 +97,19 @@ def _words(text: str) -> set[str]:
 def scripted_reply(request: dict[str, Any]) -> str:
     """Answer like a well-behaved model: quote the numbered sentence sharing most words with the question.
 
-    Rewrite requests (follow-ups) get the last question of the history joined with the follow-up.
+    Rewrite requests (follow-ups) get the last question of the history joined with the follow-up; the
+    grounding check ("which of these options does the sentence state?") gets the option its answer said.
     """
     prompt = last_user(request)
+    if '{"choice": ...}' in prompt:  # the check: a figure for "how many/much", else the first option
+        schema = ((request.get("response_format") or {}).get("json_schema") or {}).get("schema") or {}
+        options = [
+            o for o in ((schema.get("properties") or {}).get("choice") or {}).get("enum") or [] if o != "none"
+        ]
+        asked = " ".join(str(m.get("content")) for m in request["messages"] if m.get("role") == "user")
+        if re.search(r"\bhow (many|much)\b", asked, flags=re.IGNORECASE):
+            options = [o for o in options if re.search(r"\d", o)] or options
+        return json.dumps({"choice": options[0] if options else "none"})
     if "Standalone question:" in prompt:
         earlier = re.findall(r"^Q: (.*)$", prompt, flags=re.MULTILINE)
         final = re.search(r"Final question: (.*)", prompt)
@@ -107,7 +141,7 @@ class UIServer:
     out_dir: Path
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UIServer]:
     from qa import ui
 
@@ -117,6 +151,7 @@ def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UIServer]:
     for f in sorted((PROJECT_ROOT / "articles").glob("*")):
         shutil.copy(f, articles / f.name)
     shutil.copy(XSS_ARTICLE, articles / XSS_ARTICLE.name)
+    (articles / "ferry.jsonl").write_text(FERRY_JSONL + "\n", encoding="utf-8")
     out_dir = root / "out"
     out_dir.mkdir()
     with StubLLM() as stub:
@@ -138,10 +173,11 @@ def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UIServer]:
             assert app.qa_state.phase == "ready", app.qa_state.error
             yield UIServer(f"http://127.0.0.1:{port}/", settings, stub, app, out_dir)
         finally:
+            app.qa_state.stop()
             app.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         message = f"{CHROMIUM} is missing: run `scripts/setup.sh --system-test-deps`"

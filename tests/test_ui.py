@@ -90,25 +90,112 @@ def test_parse_auth() -> None:
         ui.parse_auth("no-colon")
 
 
-def test_uploads_keep_distinct_files(tmp_path: Path) -> None:
-    a = ui._store_upload(tmp_path, "../evil name.txt", b"one")
-    b = ui._store_upload(tmp_path, "../evil name.txt", b"two")
-    again = ui._store_upload(tmp_path, "../evil name.txt", b"one")
-    assert a.parent == tmp_path and b.parent == tmp_path and a != b and again == a
-    assert a.read_bytes() == b"one" and b.read_bytes() == b"two"
-
-
-def test_app_flags_default_to_loopback_without_share(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_app_has_no_share_flag_and_defaults_to_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
     import app
 
     monkeypatch.delenv("QA_HOST", raising=False)
     monkeypatch.delenv("QA_PORT", raising=False)
     args = app.parse_args([])
-    assert (args.host, args.port, args.share) == ("127.0.0.1", 7860, False)
+    assert (args.host, args.port) == ("127.0.0.1", 7860)
     monkeypatch.setenv("QA_HOST", "0.0.0.0")
     monkeypatch.setenv("QA_PORT", "8123")
-    args = app.parse_args(["--share"])
-    assert (args.host, args.port, args.share) == ("0.0.0.0", 8123, True)
+    args = app.parse_args([])
+    assert (args.host, args.port) == ("0.0.0.0", 8123)
+    with pytest.raises(SystemExit):
+        app.parse_args(["--share"])
+
+
+def test_markers_link_to_their_quote_and_passages_are_lettered() -> None:
+    answer = _answer("The council wrote it [1]. Unknown [7].")
+    html = ui.render_answer(answer, "t1")
+    assert 'href="#qa-c-t1-1"' in html and 'id="qa-c-t1-1"' in html
+    assert 'title="“The council wrote &lt;script&gt;' in html  # hover shows the (escaped) quote
+    assert '<span class="qa-marker">[7]</span>' in html  # a marker without a citation links nowhere
+    panel = ui.render_answer_panel(answer, None, "t1")
+    assert 'id="qa-p-t1-1"' in panel and 'id="qa-c-t1-1"' not in panel  # ids stay unique on the page
+    sources = ui.render_sources(answer.passages * 3)
+    assert [ui.passage_label(i) for i in (0, 1, 25, 26)] == ["A", "B", "Z", "P27"]
+    assert '<span class="qa-num" title="Passage A">A</span>' in sources
+    assert 'class="qa-num" title="Passage 1"' not in sources
+
+
+def test_a_draft_that_differs_is_never_silently_replaced() -> None:
+    answer = _answer("Twelve million [1].")
+    same = ui.render_answer(answer, "t1", draft="Twelve   million.")
+    assert "differs from the draft" not in same
+    changed = ui.render_answer(answer, "t1", draft="Thirteen million.")
+    assert "differs from the draft" in changed and "<del>Thirteen million.</del>" in changed
+    assert "Draft" in ui.render_streaming("Thirteen")
+    assert "Thirteen" in ui.render_stopped("Thirteen") and "not checked" in ui.render_stopped("Thirteen")
+
+
+def test_stored_conversation_is_validated_and_bounded() -> None:
+    good = {"id": "a", "question": "q", "answer_text": "x", "user": "u", "bot": "b", "panel": "p"}
+    assert ui.valid_turns([good, {"question": 3}, "junk"]) == [good]
+    assert ui.valid_turns({"not": "a list"}) == []
+    stored = ui.for_storage([dict(good, id=str(i)) for i in range(40)])
+    assert len(stored) == 30 and stored[-1]["id"] == "39"
+    assert stored[-1]["panel"] == "p" and all(t["panel"] is None for t in stored[:-1])
+
+
+def test_dates_in_the_settings_panel() -> None:
+    assert ui.check_date("", "from") is None and ui.check_date(" 2024-05 ", "from") == "2024-05"
+    for bad in ("May 2024", "2024-13-01", "2024-05-40", "24-05-01"):
+        with pytest.raises(ValueError):
+            ui.check_date(bad, "from")
+
+
+def test_stop_closes_the_answer_stream() -> None:
+    import threading
+
+    closed = threading.Event()
+    release = threading.Event()
+
+    def events():
+        try:
+            yield "first"
+            release.wait(5)
+            yield "second"
+            yield "third"
+        finally:
+            closed.set()
+
+    cancel = threading.Event()
+    q = ui.pump(events, cancel)
+    assert q.get(timeout=5) == ("event", "first")
+    cancel.set()
+    release.set()
+    assert closed.wait(5)  # the generator was closed (GeneratorExit ran its finally)
+    rest = [q.get(timeout=5) for _ in range(1)]
+    assert rest == [("done", None)]  # "second" was not passed on
+
+
+def test_login_throttle_slows_repeated_wrong_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
+    from qa.ui import state
+
+    slept: list[float] = []
+    monkeypatch.setattr(state.time, "sleep", slept.append)
+    check = ui.LoginThrottle("ann", "secret")
+    assert [check("ann", f"guess{i}") for i in range(6)] == [False] * 6
+    assert slept == [0.0, 0.25, 0.5, 1.0, 2.0, 4.0]
+    assert check.delay() == 8.0
+    assert check("ann", "secret") is True and check.delay() == 0.0
+
+
+def test_launch_prints_no_share_hint(capsys: pytest.CaptureFixture[str]) -> None:
+    import gradio as gr
+
+    from tests.fixtures_ui import free_port
+
+    with gr.Blocks() as blocks:
+        gr.Markdown("hello")
+    ui.launch(blocks, port=free_port(), prevent_thread_lock=True)
+    try:
+        out = capsys.readouterr().out
+    finally:
+        blocks.close()
+    assert "share=True" not in out and "public link" not in out
+    assert "qa chat: http://127.0.0.1:" in out
 
 
 # ------------------------------------------------------------------------------------------------
@@ -126,7 +213,7 @@ def test_api_answers_with_a_citation(ui_server: UIServer) -> None:
     from gradio_client import Client
 
     client = Client(ui_server.url, verbose=False)
-    chat, sources, box = client.predict(ZEPHYR_Q, api_name="/ask")
+    chat, sources, box, *_ = client.predict(ZEPHYR_Q, api_name="/ask")
     bot = _last_bot(chat)
     assert "12 million dollars" in bot and "[1]" in bot, bot
     assert "Zephyr" in sources and "<mark>" in sources
@@ -146,13 +233,13 @@ def test_api_follow_up_uses_history_and_clear_resets(ui_server: UIServer) -> Non
     before = len(ui_server.stub.requests)
     ui_server.stub.responder = rewrite
     try:
-        chat, _, _ = client.predict("When will it open?", api_name="/ask")
+        chat, _, _, *_ = client.predict("When will it open?", api_name="/ask")
     finally:
         ui_server.stub.responder = scripted_reply
     rewrites = [r for r in ui_server.stub.requests[before:] if "Standalone question" in str(r)]
     assert rewrites and "Zephyr" in str(rewrites[0])  # the earlier turn reached the model
     assert len(chat) == 4 and "2026" in _last_bot(chat)
-    chat, sources, _ = client.predict(api_name="/clear")
+    chat, sources, _, *_ = client.predict(api_name="/clear")
     assert chat == [] and "Ask a question" in sources
     before = len(ui_server.stub.requests)
     client.predict(ZEPHYR_Q, api_name="/ask")
@@ -162,16 +249,51 @@ def test_api_follow_up_uses_history_and_clear_resets(ui_server: UIServer) -> Non
 def test_api_bad_question_shows_a_message_not_a_traceback(ui_server: UIServer) -> None:
     from gradio_client import Client
 
-    chat, _, _ = Client(ui_server.url, verbose=False).predict("   ", api_name="/ask")
+    chat, _, _, *_ = Client(ui_server.url, verbose=False).predict("   ", api_name="/ask")
     bot = _last_bot(chat)
     assert "Could not answer" in bot and "Traceback" not in bot
+
+
+def test_api_huge_question_is_refused_once_and_not_echoed(ui_server: UIServer) -> None:
+    from gradio_client import Client
+
+    huge = "How big is the caravan? " * 450_000  # about 10 MB
+    chat, _, box, *_ = Client(ui_server.url, verbose=False).predict(huge, api_name="/ask")
+    assert box == ""  # not handed back to the text box
+    assert len(chat) == 2  # the (shortened) question and one refusal
+    shown = " ".join(str(m["content"]) for m in chat)
+    assert len(shown) < 2_000 and "characters long" in shown and "QA_MAX_QUESTION_CHARS" in shown
+
+
+def test_with_a_login_the_page_does_not_describe_the_api(tmp_path: Path) -> None:
+    import httpx
+
+    from qa.config import Settings
+    from tests.fixtures_ui import free_port
+
+    settings = Settings(index_dir=tmp_path / "index", articles_dir=tmp_path, cache_dir=tmp_path / "cache")
+    pages = {}
+    for auth, visibility in ((None, "public"), (("ann", "pw"), "undocumented")):
+        app = ui.build_app(
+            settings, build_index_on_start=False, warm_model_on_start=False, api_visibility=visibility
+        )
+        port = free_port()
+        ui.launch(app, port=port, auth=auth, prevent_thread_lock=True)
+        try:
+            pages[visibility] = httpx.get(f"http://127.0.0.1:{port}/", timeout=30).text
+        finally:
+            app.qa_state.stop()
+            app.close()
+    assert '"/ask"' in pages["public"]  # the control: without a login the API is described
+    for endpoint in ('"/ask"', '"/upload"', '"/remove_upload"'):
+        assert endpoint not in pages["undocumented"]
 
 
 def test_eight_simultaneous_questions_all_get_answers(ui_server: UIServer) -> None:
     from gradio_client import Client
 
     def ask(_: int) -> str:
-        chat, _, _ = Client(ui_server.url, verbose=False).predict(ZEPHYR_Q, api_name="/ask")
+        chat, _, _, *_ = Client(ui_server.url, verbose=False).predict(ZEPHYR_Q, api_name="/ask")
         return _last_bot(chat)
 
     with ThreadPoolExecutor(8) as pool:
@@ -247,6 +369,7 @@ def _upload(page, files: list[Path]) -> str:  # type: ignore[no-untyped-def]
     page.get_by_text("Add articles").click()
     page.locator("#qa-upload input[type=file]").set_input_files([str(f) for f in files])
     page.wait_for_selector("#qa-upload-report .qa-up-ok, #qa-upload-report .qa-up-bad", timeout=120_000)
+    wait_for(lambda: page.locator("#qa-upload-report .qa-up-wait").count() == 0, timeout=120)
     return page.inner_text("#qa-upload-report")
 
 
