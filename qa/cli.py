@@ -225,12 +225,17 @@ def ask_cmd(
     filters = {key: v for key, v in (("source", source), ("since", since), ("until", until)) if v}
     warming = _warm_in_background(settings, quiet=as_json)
 
-    def note(text: str) -> None:
-        if not as_json:
-            click.secho(text, fg="bright_black", err=True)
-
     final = None
     draft: list[str] = []
+    open_line = [False]  # the draft's line still waits for its newline
+
+    def note(text: str) -> None:
+        if not as_json:
+            if open_line[0]:
+                click.echo()
+                open_line[0] = False
+            click.secho(text, fg="bright_black", err=True)
+
     for event in ask_stream(question, k=k, settings=settings, **filters):
         if isinstance(event, Status):
             if event.stage in ("reading", "writing") and warming is not None:
@@ -243,6 +248,7 @@ def ask_cmd(
             if not draft:
                 click.secho("draft: ", nl=False, fg="bright_black", bold=True)
             draft.append(event.text)
+            open_line[0] = True
             click.secho(event.text, nl=False, fg="bright_black")  # before verification
         elif isinstance(event, Final):
             final = event.answer
@@ -251,10 +257,10 @@ def ask_cmd(
         click.echo(json.dumps(dataclasses.asdict(final), ensure_ascii=False, indent=2))
         return
     # The streamed text is the model's draft; the final text is what verification kept, with markers.
-    if draft:
+    if open_line[0]:
         click.echo()
-        if _plain(final.text) != _plain("".join(draft)):
-            click.secho("the checked answer differs from the draft:", fg="yellow", err=True)
+    if draft and _plain(final.text) != _plain("".join(draft)):
+        click.secho("the checked answer differs from the draft:", fg="yellow", err=True)
     click.echo(final.text)
     if final.notice:
         click.secho(final.notice, fg="yellow")
