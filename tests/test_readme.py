@@ -36,6 +36,9 @@ NOT_RUN = {
     ".venv/bin/python app.py": "serves the chat until stopped; the chat has its own browser tests",
 }
 
+# Placeholders in README commands, and how this test fills them in before running the line.
+PLACEHOLDERS = {"ARTICLE_ID…": "the id of the first article `qa list --json` shows"}
+
 pytestmark = pytest.mark.slow
 
 
@@ -65,6 +68,9 @@ def test_readme_has_the_blocks_this_test_knows_how_to_run():
     for line in bash_lines():
         runnable = line.startswith((".venv/bin/qa ", "export "))
         assert runnable or line.startswith(tuple(NOT_RUN)), f"README command neither run nor listed: {line}"
+        words = set(shlex.split(line, comments=True))
+        unknown = {w for w in words if w.isupper() and len(w) > 3 and "=" not in w} - set(PLACEHOLDERS)
+        assert not unknown, f"a placeholder this test cannot fill in: {unknown} in {line}"
 
 
 # ------------------------------------------------------------------------------------------------
@@ -147,6 +153,12 @@ def _run(args: list[str], env: dict[str, str], timeout: float = 600) -> subproce
 # Bash
 
 
+def _first_article_id(env: dict[str, str]) -> str:
+    proc = _run(["bash", "-c", ".venv/bin/qa list --json"], env)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.splitlines()[0])["id"]
+
+
 def test_readme_bash_commands_run_as_written(readme_env):
     env, stub = readme_env
     ran = []
@@ -155,15 +167,23 @@ def test_readme_bash_commands_run_as_written(readme_env):
             continue
         if line.startswith("export "):
             continue  # test_readme_export_lines_configure_the_endpoint
-        proc = _run(["bash", "-c", line], env)
-        assert proc.returncode == 0, f"{line}\n{proc.stdout}\n{proc.stderr}"
+        command = line
+        removed = None
+        if "ARTICLE_ID…" in command:
+            removed = _first_article_id(env)
+            command = command.replace("ARTICLE_ID…", shlex.quote(removed))
+        proc = _run(["bash", "-c", command], env)
+        assert proc.returncode == 0, f"{command}\n{proc.stdout}\n{proc.stderr}"
         ran.append((line, proc.stdout))
+        if removed is not None:  # the README's removal worked; put the article back for the lines after it
+            assert removed not in _run(["bash", "-c", ".venv/bin/qa list --json"], env).stdout
+            assert _run(["bash", "-c", ".venv/bin/qa index"], env).returncode == 0
     commands = [shlex.split(line, comments=True)[1] for line, _ in ran]
-    assert commands[:2] == ["index", "search"], commands  # index first, so search has something to read
+    assert commands[0] == "index" and "search" in commands, commands  # search has an index to read
     from qa.ingest import read_articles
     from qa.metadata import byline
 
-    search_out = ran[1][1]
+    search_out = next(out for line, out in ran if shlex.split(line, comments=True)[1] == "search")
     articles = read_articles([PROJECT_ROOT / "articles"]).articles
     # each passage is shown with its outlet and date, or its headline where nothing names an outlet
     assert all((byline(a.source, a.title, a.published_at) or a.title) in search_out for a in articles), (
@@ -199,6 +219,8 @@ assert isinstance(answer, _qa.Answer), answer
 assert answer.citations, "the README's citation check ran over no citation"
 assert isinstance(event, _qa.Final), event
 assert passages and all(isinstance(p, _qa.Passage) for p in passages)
+assert all(p.source and "000_f201e7d1f3c5cdc5" not in p.source for p in passages)  # outlet, never a stem
+assert all(c.source and "_" not in c.source for c in answer.citations)
 print("README-BLOCK-OK", len(answer.citations), [p.source for p in passages][:2])
 """
 
