@@ -99,7 +99,7 @@ def index_cmd(paths: tuple[Path, ...], rebuild: bool, index_dir: Path | None, qu
     """Index the articles under PATHS (default: the project's articles/).
 
     The index is synced to PATHS: articles that are no longer there are removed, unchanged ones are
-    not embedded again.
+    not embedded again. Articles uploaded in the chat are left alone (remove them with `qa remove`).
     """
     from qa.index import build_index
 
@@ -123,6 +123,47 @@ def index_cmd(paths: tuple[Path, ...], rebuild: bool, index_dir: Path | None, qu
         f"({stats.embedded} embedded, {stats.skipped} skipped, {stats.removed} removed) in {elapsed:.1f} s"
     )
     _prepare_encoder(settings)
+
+
+@cli.command("remove")
+@click.argument("articles", nargs=-1, required=True)
+@index_dir_option
+def remove_cmd(articles: tuple[str, ...], index_dir: Path | None) -> None:
+    """Remove ARTICLES (ids, as `qa list` shows them) from the index, uploads included."""
+    from qa.index import remove_articles
+
+    settings = settings_from(index_dir)
+    try:
+        stats = remove_articles(list(articles), settings.index_dir, settings=settings)
+    except KeyError as exc:
+        raise QAError(str(exc.args[0])) from None
+    click.echo(
+        f"removed {stats.removed} article{'s' * (stats.removed != 1)}; "
+        f"{stats.articles} article{'s' * (stats.articles != 1)}, {stats.chunks} chunks left"
+    )
+
+
+@cli.command("list")
+@index_dir_option
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line instead of a table.")
+def list_cmd(index_dir: Path | None, as_json: bool) -> None:
+    """List the indexed articles: id, date, outlet, chunks, origin (articles folder or upload), title."""
+    import dataclasses
+    import json
+
+    from qa.index import list_articles
+
+    settings = settings_from(index_dir)
+    rows = list_articles(settings, index_dir=settings.index_dir)
+    if as_json:
+        for r in rows:
+            click.echo(json.dumps(dataclasses.asdict(r), ensure_ascii=False))
+        return
+    for r in rows:
+        outlet = (r.source[:24] + "…") if len(r.source) > 25 else r.source
+        title = (r.title[:60] + "…") if len(r.title) > 61 else r.title
+        click.echo(f"{r.id}\t{r.published_at or '-'}\t{outlet}\t{r.chunks}\t{r.origin}\t{title}")
+    click.echo(f"{len(rows)} article{'s' * (len(rows) != 1)}", err=True)
 
 
 def _prepare_encoder(settings: Settings) -> None:

