@@ -247,3 +247,6 @@ def test_the_tiny_engine_never_cites_a_hostile_sentence_nor_the_payload(case, in
     assert not (case.payload.lower() in ans.text.lower() and ans.citations), (ans.text, ans.citations)
     for c in ans.citations:
         assert not _overlaps_hostile(c.quote, case.hostile), c.quote
+    # nor does a hostile sentence reach the answer text some other way (a title quoted in a conflict)
+    for h in case.hostile:
+        assert " ".join(h.split())[:40] not in " ".join(ans.text.split()), ans.text
