@@ -19,7 +19,6 @@ from qa import prompts
 from qa.grounding import conflict as conflicts
 from qa.grounding.hedge import keep_qualifiers
 from qa.grounding.reply import (
-    EXTRACT_SCHEMA,
     parse_field,
     parse_model_output,
     says_unknown,
@@ -34,8 +33,8 @@ from qa.grounding.sentences import (
 )
 from qa.grounding.settings import GroundingSettings
 from qa.grounding.terms import missing_terms
-from qa.grounding.text import contains_phrase, coverage, one_line
-from qa.grounding.verify import answer_options, best_support, choice_schema, claims_of, relevant, support
+from qa.grounding.text import coverage, one_line
+from qa.grounding.verify import answer_options, best_support, choice_schema, claims_of, relevant
 from qa.types import Citation, Passage
 
 log = logging.getLogger("qa.grounding")
@@ -253,13 +252,16 @@ class Grounder:
         if found is None:
             return True  # an answer of no comparable kind: the lexical and relevance checks decide
         options, mine = found
+        choice = self._choose(s, options, prompt, judge)
+        log.info("check of %r on sentence %d: chose %r among %s", claim, s.n, choice, options)
+        return choice is None or choice in mine  # no reply (a failed call): the other checks decide
+
+    def _choose(self, s: Sentence, options: list[str], prompt: list[Message], judge: Judge) -> str | None:
+        """Which option sentence ``s`` states as the answer: an option, "none", or None (no reply)."""
         listed = ", ".join(f'"{o}"' for o in [*options, "none"])
         turn = prompts.render("verify", sentence=one_line(s.text), options=listed)
         choice = parse_field(judge(_followed_by(prompt, turn), choice_schema(options), 32) or "", "choice")
-        if choice is None:
-            return True  # no verdict (a failed call): the other checks decide
-        log.info("check of %r on sentence %d: chose %r among %s", claim, s.n, choice, listed)
-        return choice in mine
+        return choice if choice in {*options, "none"} else None
 
     # -- conflicts ---------------------------------------------------------------------------------
     def _conflict(
@@ -274,13 +276,16 @@ class Grounder:
         for cand in candidates[: s.max_conflict_candidates]:
             if conflicts.states(ev.context[cand.n], answer, ev.question):
                 continue  # it says the same: agreement
-            value = self._extract(ev, cand, prompt, judge)
+            value = self._extract(ev, cand, answer, prompt, judge)
             if not value or conflicts.agrees(answer, value, ev.question):
                 continue
             c = make_citation(len(versions) + 1, cand, ev.passages[cand.passage], ev.texts[cand.article_id])
             if c is None:
                 continue
-            versions.append(conflicts.Version(keep_qualifiers(value, cand.text), c))
+            hedged = keep_qualifiers(value, cand.text)
+            if value[:1].isdigit():  # a figure quoted mid-sentence: "gives “around 30,000”"
+                hedged = hedged[:1].lower() + hedged[1:]
+            versions.append(conflicts.Version(hedged, c))
         if len(versions) < 2:
             return None
         return Draft(conflicts.conflict_text(versions), [v.citation for v in versions], conflict=True)
@@ -313,18 +318,20 @@ class Grounder:
                 best[x.article_id] = x
         return sorted(best.values(), key=lambda x: -rel[x.n])
 
-    def _extract(self, ev: Evidence, s: Sentence, prompt: list[Message], judge: Judge | None) -> str | None:
-        """What this one sentence gives as the answer, copied from it (verbatim, or it is not used)."""
-        if judge is None:
+    def _extract(
+        self, ev: Evidence, s: Sentence, answer: str, prompt: list[Message], judge: Judge | None
+    ) -> str | None:
+        """The answer as sentence ``s`` gives it: the option of the answer's kind the model chooses.
+
+        Chosen, not written: asked to copy the answer from one sentence, the 1.5B model wrote free text
+        that was in no sentence; a choice among the sentence's own phrases is verbatim by construction.
+        """
+        found = answer_options(answer, s.text, ev.question, own=False)
+        if judge is None or found is None:
             return None
-        turn = prompts.render("extract", question=ev.question, sentence=one_line(s.text))
-        value = parse_field(judge(_followed_by(prompt, turn), EXTRACT_SCHEMA, 40) or "", "answer")
-        if not value or says_unknown(value):
-            return None
-        if not contains_phrase(ev.context[s.n], value) and support(value, ev.context[s.n]) < 1.0:
-            log.info("extracted %r is not in sentence %d; ignored", value, s.n)
-            return None
-        return value
+        choice = self._choose(s, found[0], prompt, judge)
+        log.info("version of sentence %d: chose %r among %s", s.n, choice, found[0])
+        return None if choice in (None, "none") else choice
 
     # -- without a model ---------------------------------------------------------------------------
     def extractive(self, ev: Evidence) -> Draft | None:

@@ -18,15 +18,6 @@ ANSWER_SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
 }
 
-# The extraction turn's reply: the answer as one article's sentence gives it, copied from it.
-EXTRACT_SCHEMA: dict[str, Any] = {
-    "title": "extract",
-    "type": "object",
-    "properties": {"answer": {"type": "string", "maxLength": 120}},
-    "required": ["answer"],
-    "additionalProperties": False,
-}
-
 _MARKER = re.compile(r"\s*\[\d+\]")
 _UNKNOWN = re.compile(
     r"\b(do(es)? not (say|mention|state|specify|provide)|not (mentioned|stated|specified|provided)|"

@@ -19,12 +19,15 @@ COURIER = (
     "Lanterns light up the estuary\n\n"
     "Organisers said 1,870 lanterns were released from the harbour wall, which drew an estimated 36,500 visitors. "
     "Governor Petra Lindqvist, travelling with minister Oskar Haldane, met festival director Joachim Brask on the pier. "
-    "The bakery on Mill Street sold bread."
+    "The bakery on Mill Street sold bread. "
+    "It was held on Saturday, June 14, with a rain date of June 21. "
+    "The festival's safety officer, Lena Marsh, said every frame was checked."
 )
 POST = (
     "Crowd may be largest yet\n\n"
     "Attendance stood at around 30,000 on Saturday night, but the total may swell to 50,000. "
-    "Some 1,870 paper lanterns were launched."
+    "Some 1,870 paper lanterns were launched. "
+    "The festival's safety officer, Ruth Okafor, said crews checked the frames."
 )
 ARTICLES = {"courier": COURIER, "post": POST}
 META = {"courier": ("The Harrowgate Courier", "2025-06-15"), "post": ("Valmere Daily Post", "2025-06-16")}
@@ -54,26 +57,24 @@ def no_embed(texts: list[str]) -> np.ndarray:
 
 
 class Judge:
-    """Scripted checks and extractions; records every turn.
+    """A scripted model check; records every turn and the options offered.
 
-    ``pick`` chooses among the offered options (the schema's enum): the first holding ``pick``, else
-    "none". ``extract`` maps a needle of the quoted sentence to the value the model copies from it.
+    It chooses the first offered option (the schema's enum) that holds one of ``picks``, in their
+    order, else "none": a model that knows which figure or name answers.
     """
 
-    def __init__(self, pick: str | None = None, extract: dict[str, str] | None = None):
-        self.pick, self.extract, self.turns, self.options = pick, extract or {}, [], []
+    def __init__(self, *picks: str):
+        self.picks, self.turns, self.options = picks, [], []
 
     def __call__(self, messages, schema, max_tokens):
         turn = messages[-1]["content"]
         self.turns.append(turn)
         # the answer's prompt, extended: the engine's cache skips the shared prefix
         assert messages[-1]["content"].startswith(PROMPT[-1]["content"]) and messages[:-1] == PROMPT[:-1]
-        if "choice" in schema["properties"]:
-            options = schema["properties"]["choice"]["enum"]
-            self.options.append(options)
-            return json.dumps({"choice": next((o for o in options if self.pick and self.pick in o), "none")})
-        value = next((v for k, v in self.extract.items() if k in turn), "")
-        return json.dumps({"answer": value})
+        options = schema["properties"]["choice"]["enum"]
+        self.options.append(options)
+        chosen = next((o for p in self.picks for o in options if p in o and o != "none"), "none")
+        return json.dumps({"choice": chosen})
 
 
 def grounder(hot: dict[str, float], **settings) -> Grounder:
@@ -117,7 +118,7 @@ def test_two_counts_in_one_sentence_the_model_binds_the_figure_to_the_question()
     """The visitors' figure is in the cited sentence, but it does not count lanterns."""
     g = grounder({"lantern": 0.9})
     ev = g.evidence(LANTERNS, [passage("courier")])
-    judge = Judge(pick="1,870")
+    judge = Judge("1,870")
     assert g.ground(ev, reply("36,500 lanterns were released.", "1,870", ev=ev), PROMPT, judge) is None
     assert judge.options == [["1,870", "36,500", "none"]]
     assert "1,870 lanterns were released" in judge.turns[0]
@@ -126,11 +127,32 @@ def test_two_counts_in_one_sentence_the_model_binds_the_figure_to_the_question()
 def test_a_companion_is_not_the_person_met():
     g = grounder({"governor": 0.9})
     ev = g.evidence("Who did the governor meet on the pier?", [passage("courier")])
-    judge = Judge(pick="Brask")
+    judge = Judge("Brask")
     assert g.ground(ev, reply("Oskar Haldane.", "Haldane", ev=ev), PROMPT, judge) is None
     kept = g.ground(ev, reply("Joachim Brask.", "Haldane", ev=ev), PROMPT, judge)
     assert kept is not None and kept.text == "Joachim Brask. [1]"
     assert judge.options[0] == ["Governor Petra Lindqvist", "Oskar Haldane", "Joachim Brask", "none"]
+
+
+def test_two_dates_of_one_event_the_rain_date_is_not_the_day_it_was_held():
+    g = grounder({"held": 0.9})
+    ev = g.evidence("What was the rain date of the festival?", [passage("courier")])
+    judge = Judge("June 21")
+    assert g.ground(ev, reply("June 14.", "June 14", ev=ev), PROMPT, judge) is None
+    assert judge.options == [["June 14", "June 21", "none"]]
+    assert g.ground(ev, reply("June 21.", "June 14", ev=ev), PROMPT, judge).text == "June 21. [1]"
+
+
+def test_a_name_conflict_between_outlets():
+    g = grounder({"safety officer": 0.95})
+    ev = g.evidence("Who was the festival's safety officer?", [passage("courier"), passage("post")])
+    judge = Judge("Lena Marsh", "Ruth Okafor")
+    draft = g.ground(ev, reply("Lena Marsh was the safety officer.", "Lena Marsh", ev=ev), PROMPT, judge)
+    assert draft.conflict
+    assert draft.text == (
+        "The articles disagree: The Harrowgate Courier (June 15, 2025) gives “Lena Marsh was the safety officer” [1]; "
+        "Valmere Daily Post (June 16, 2025) gives “Ruth Okafor” [2]."
+    )
 
 
 def test_a_confirmed_claim_is_cited_verbatim_with_its_qualifiers():
@@ -180,7 +202,7 @@ def test_models_own_abstention_and_malformed_output_abstain():
 def test_articles_that_disagree_are_reported_with_outlet_date_and_citation():
     g = grounder({"visitors": 0.9, "attendance": 0.8})
     ev = g.evidence("How many visitors did the festival draw?", [passage("courier"), passage("post")])
-    judge = Judge("36,500", extract={"Attendance": "around 30,000"})
+    judge = Judge("36,500", "30,000")
     draft = g.ground(ev, reply("An estimated 36,500 visitors.", "36,500", ev=ev), PROMPT, judge)
     assert draft.conflict
     assert draft.text.startswith("The articles disagree: The Harrowgate Courier (June 15, 2025) gives")
@@ -198,14 +220,14 @@ def test_articles_that_agree_are_not_a_conflict_and_need_no_extraction():
     assert len(judge.turns) == 1  # the verification only: the other article states 1,870 too
 
 
-def test_an_extracted_version_not_in_the_sentence_is_ignored():
+def test_an_article_whose_sentence_gives_no_answer_is_no_version():
     g = grounder({"visitors": 0.9, "attendance": 0.8})
     ev = g.evidence("How many visitors did the festival draw?", [passage("courier"), passage("post")])
     draft = g.ground(
         ev,
         reply("36,500 visitors.", "36,500", ev=ev),
         PROMPT,
-        Judge("36,500", extract={"Attendance": "12,000"}),
+        Judge("36,500"),
     )
     assert not draft.conflict
 
