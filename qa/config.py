@@ -46,6 +46,7 @@ ENV_VARS = {
     "max_upload_lines": "QA_MAX_UPLOAD_LINES",
     "max_json_depth": "QA_MAX_JSON_DEPTH",
     "rerank": "QA_RERANK",
+    "verify_with_model": "QA_VERIFY",
     "llm_threads": "QA_LLM_THREADS",
     "store": "QA_STORE",
     "milvus_uri": "QA_MILVUS_URI",
@@ -108,6 +109,7 @@ class Settings:
     min_relevance: float = 0.30  # …or else the cited sentence's cosine to the question must reach this
     conflict_margin: float = 0.12  # another article's figure counts if nearly as relevant as the answer's
     conflict_topic_similarity: float = 0.35  # and if it is about the same thing as the answer's sentence
+    verify_with_model: bool = True  # QA_VERIFY=0: no model check that the cited phrase answers (qa.grounding)
     # questions
     max_question_chars: int = 2000
     # uploads (qa.uploads): checked before a file is read in full, parsed or stored
@@ -196,6 +198,8 @@ class Settings:
             env["max_json_depth"] = _number(int, "QA_MAX_JSON_DEPTH", v)
         if v := _env("QA_RERANK"):
             env["rerank"] = v.strip().lower() not in {"0", "false", "no", "off"}
+        if v := _env("QA_VERIFY"):
+            env["verify_with_model"] = v.strip().lower() not in {"0", "false", "no", "off"}
         if v := _env("QA_ANSWER_DEADLINE"):
             env["answer_deadline_s"] = _number(float, "QA_ANSWER_DEADLINE", v)
         if v := _env("QA_QUERY_ENCODER"):
