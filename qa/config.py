@@ -85,7 +85,7 @@ class Settings:
     rrf_k: int = 60
     rerank: bool = True  # QA_RERANK=0: no cross-encoder; passages stay in fused (RRF) order
     rerank_candidates: int = 20  # fused passages the cross-encoder re-scores (~1 s of one core for 20)
-    max_prompt_sentences: int = 6  # of the retrieved sentences, the most relevant (cross-encoder) shown to the model
+    max_prompt_sentences: int = 6  # retrieved sentences shown to the model, best by the cross-encoder
     # LLM: an OpenAI-compatible endpoint when OPENAI_BASE_URL is set, else the embedded engine
     base_url: str | None = None
     api_key: str | None = None
