@@ -327,7 +327,7 @@ def test_browser_sources_first_then_streamed_answer_and_highlighted_citation(
         ".observe(document, {subtree: true, childList: true, characterData: true});"
     )
     page.goto(ui_server.url)
-    page.wait_for_selector("#qa-status .qa-dot-ok")
+    page.wait_for_selector("#qa-status .qa-index-ok")
     assert "chunks" in page.inner_text("#qa-status")
     _ask(page, "How many asylum seekers set off for the US on Sunday?")
     page.wait_for_selector("#qa-sources .qa-source")
@@ -365,7 +365,7 @@ def test_browser_article_markup_is_shown_as_text(ui_server: UIServer, page) -> N
 
 def _upload(page, files: list[Path]) -> str:  # type: ignore[no-untyped-def]
     page.goto(page.url)
-    page.wait_for_selector("#qa-status .qa-dot-ok")
+    page.wait_for_selector("#qa-status .qa-index-ok")
     page.get_by_text("Add articles").click()
     page.locator("#qa-upload input[type=file]").set_input_files([str(f) for f in files])
     page.wait_for_selector("#qa-upload-report .qa-up-ok, #qa-upload-report .qa-up-bad", timeout=120_000)
@@ -414,3 +414,63 @@ def test_browser_uploaded_article_is_answerable_right_after(
     answer = _final_answer(page)
     assert "14 night crossings" in answer, answer
     assert "Marlowe" in page.inner_text("#qa-sources")
+
+
+def test_status_line_says_when_the_model_is_loading_and_ready(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import threading
+
+    from qa import engine
+    from qa.config import Settings
+
+    release = threading.Event()
+    calls: list[object] = []
+
+    def warm(settings: object, **_: object) -> float:
+        calls.append(settings)
+        release.wait(5)
+        return 1.0
+
+    monkeypatch.setattr(engine, "warm", warm)
+    state = ui.IndexState(Settings(index_dir=tmp_path / "index", cache_dir=tmp_path / "cache"))
+    thread = threading.Thread(target=state._warm)
+    thread.start()
+    wait_for(lambda: calls)
+    assert "Loading the model…" in ui.render_status(state)
+    release.set()
+    thread.join(5)
+    assert "Model ready" in ui.render_status(state)
+
+    def broken(settings: object, **_: object) -> float:
+        raise OSError("no space left for the model file")
+
+    monkeypatch.setattr(engine, "warm", broken)
+    state._warm()
+    html = ui.render_status(state)
+    assert "Model unavailable" in html and "no space left" in html
+
+
+def test_status_line_follows_index_changes_made_elsewhere(tmp_path: Path) -> None:
+    from qa.config import Settings
+    from qa.index import build_index, remove_articles
+
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    for name, text in (
+        ("a.txt", "Alpha headline\n\nAlpha body text here."),
+        ("b.txt", "Beta headline\n\nBeta body."),
+    ):
+        (articles / name).write_text(text, encoding="utf-8")
+    settings = Settings(articles_dir=articles, index_dir=tmp_path / "index", cache_dir=tmp_path / "cache")
+    state = ui.IndexState(settings)
+    state.refresh(force=True)
+    assert state.stats is None  # no index yet
+    build_index(None, settings=settings, progress=False)  # another process would do the same
+    assert state.refresh() and state.stats.articles == 2
+    assert not state.refresh()  # nothing changed: nothing re-read
+    assert "2 articles" in ui.render_status(ui.IndexState(settings, phase="ready", stats=state.stats))
+    gone = [a.id for a in state.library() if a.title.startswith("Alpha")]
+    remove_articles(gone, settings=settings)
+    assert state.refresh() and state.stats.articles == 1
+    assert [a.title for a in state.library()] == ["Beta headline"]

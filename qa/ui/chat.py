@@ -78,6 +78,8 @@ def render_status(state: IndexState) -> str:
             f'<span class="qa-dot qa-dot-error"></span><span title="{esc(state.model_error)}">'
             "Model unavailable: answers quote the articles</span>"
         )
+    elif state.model_phase == "remote":
+        model = f'<span class="qa-dot qa-dot-ok"></span>{name}'
     else:
         model = name
     if state.phase in ("starting", "indexing"):
@@ -88,11 +90,11 @@ def render_status(state: IndexState) -> str:
         index = f'<span class="qa-dot qa-dot-error"></span>index unavailable: {esc(state.error)}'
     elif state.stats is not None:
         index = (
-            f'<span class="qa-dot qa-dot-ok"></span>{state.stats.articles:,} articles · '
+            f'<span class="qa-dot qa-dot-ok qa-index-ok"></span>{state.stats.articles:,} articles · '
             f"{state.stats.chunks:,} chunks"
         )
     else:
-        index = '<span class="qa-dot qa-dot-ok"></span>ready'
+        index = '<span class="qa-dot qa-dot-ok qa-index-ok"></span>ready'
     return (
         f'<div class="qa-status"><span class="qa-status-item"><b>Model</b> {model}</span>'
         f'<span class="qa-status-item"><b>Index</b> {index}</span></div>'
@@ -579,7 +581,8 @@ def build_app(
         runs.cancel(_session(request))
 
     def clear() -> tuple[Any, ...]:
-        return [], SOURCES_PLACEHOLDER, "", [], []
+        """Forget the conversation (here and in the browser); the text being typed stays."""
+        return [], SOURCES_PLACEHOLDER, [], []
 
     def restore(saved: Any) -> tuple[Any, ...]:
         turns = valid_turns(saved)[-SAVED_TURNS:]
@@ -712,8 +715,9 @@ def build_app(
             regenerate, [turns_state, *options], outputs, api_name="regenerate", api_visibility=vis
         ).then(lambda: idle, None, [send, stop_btn], queue=False, api_visibility="private")
         stop_btn.click(stop, None, None, queue=False, api_name="stop", api_visibility=vis)
-        clear_btn.click(clear, None, outputs, api_name="clear", queue=False, api_visibility=vis)
-        chatbot.clear(clear, None, outputs, queue=False, api_visibility="private")
+        cleared = [chatbot, sources, turns_state, saved]
+        clear_btn.click(clear, None, cleared, api_name="clear", queue=False, api_visibility=vis)
+        chatbot.clear(clear, None, cleared, queue=False, api_visibility="private")
         files.upload(upload, files, [report, status, files], api_name="upload", api_visibility=vis)
         lib_query.change(
             lambda q: render_library(state.library(), q or ""),

@@ -52,7 +52,7 @@ class IndexState:
     stats: IndexStats | None = None
     error: str | None = None
     model: str | None = None
-    model_phase: str = "idle"  # idle | loading | ready | error
+    model_phase: str = "idle"  # idle | loading | ready | remote (an endpoint, not warmed) | error
     model_error: str | None = None
     generation: int = 0  # bumped whenever the index on disk changed
     version: Any = None
@@ -132,8 +132,7 @@ class IndexState:
         """Load the model while the page is open, so the first question does not wait for it."""
         self.model_phase = "loading"
         try:
-            warm_model(self.settings)
-            self.model_phase = "ready"
+            self.model_phase = "ready" if warm_model(self.settings) else "remote"
         except Exception as exc:  # answers still work: they fall back to quoting the articles
             log.warning("model warm-up failed: %s", exc)
             self.model_phase, self.model_error = "error", str(exc)
@@ -179,16 +178,21 @@ def _describe_model(settings: Settings) -> str:
     return describe(settings)
 
 
-def warm_model(settings: Settings) -> None:
-    """Start the engine (or reach the endpoint) and run a one-token completion."""
-    from qa import llm
+def warm_model(settings: Settings) -> bool:
+    """Join the model file, start the engine and prime its prompt cache (:func:`qa.engine.warm`).
 
-    for owner, name in ((llm, "warm"), (llm, "prepare")):
-        fn = getattr(owner, name, None)
-        if callable(fn):
-            fn(settings)
-            return
-    llm.get_llm(settings).complete([{"role": "user", "content": "Say OK."}], max_tokens=1)
+    False when there was nothing to warm: a remote endpoint is not sent a request it may bill.
+    """
+    try:
+        from qa.engine import warm
+    except ImportError:  # an engine module without warm(): a one-token completion does the same
+        if not settings.uses_embedded_llm:
+            return False
+        from qa.llm import get_llm
+
+        get_llm(settings).complete([{"role": "user", "content": "Say OK."}], max_tokens=1)
+        return True
+    return warm(settings) is not None
 
 
 def _index_version(settings: Settings) -> Any:
