@@ -65,7 +65,9 @@ def no_traceback(result) -> None:
 def soldiers_responder(req: dict) -> str:
     schema = (req.get("response_format") or {}).get("json_schema", {}).get("schema", {})
     if "choice" in schema.get("properties", {}):  # grounding's check: which figure answers
-        return json.dumps({"choice": next(o for o in schema["properties"]["choice"]["enum"] if "32,000" in o)})
+        return json.dumps(
+            {"choice": next(o for o in schema["properties"]["choice"]["enum"] if "32,000" in o)}
+        )
     ids = [n for n, t in numbered(req).items() if "32,000" in t]
     return reply("Mexico has assigned more than 32,000 soldiers and National Guard officers.", ids[:1])
 
