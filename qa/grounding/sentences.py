@@ -53,7 +53,16 @@ def number_sentences(
 
 def label(passage: Passage) -> str:
     """'Outlet, 2024-05-02': how a version is attributed, in prompts and conflict reports."""
-    return passage.source + (f", {passage.published_at[:10]}" if passage.published_at else "")
+    source = shown(passage.source) or "an article"
+    return source + (f", {passage.published_at[:10]}" if passage.published_at else "")
+
+
+def shown(text: str | None) -> str:
+    """Metadata (a headline, an outlet taken from one) as it may be shown to the model or in an answer.
+
+    Titles are article text too: a headline that addresses an AI is dropped like any such sentence.
+    """
+    return "" if not text or is_instruction(text) else text
 
 
 def format_sentences(sentences: Sequence[Sentence], passages: Sequence[Passage]) -> str:
@@ -63,7 +72,7 @@ def format_sentences(sentences: Sequence[Sentence], passages: Sequence[Passage])
     for s in sentences:
         if s.article_id != last:
             p = passages[s.passage]
-            title = shorten(p.title, 60) if p.title else ""
+            title = shorten(shown(p.title), 60) if shown(p.title) else ""
             lines.append(f"# {title} ({label(p)})" if title else f"# ({label(p)})")
             last = s.article_id
         lines.append(f"[{s.n}] {one_line(s.text)}")
@@ -97,8 +106,8 @@ def make_citation(marker: int, sentence: Sentence, passage: Passage, article_tex
     return Citation(
         marker=marker,
         article_id=sentence.article_id,
-        title=passage.title,
-        source=passage.source,
+        title=shown(passage.title) or shown(passage.source),
+        source=shown(passage.source) or "an article",
         quote=sentence.text,
         start=sentence.start,
         end=sentence.end,
