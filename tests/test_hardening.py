@@ -283,9 +283,16 @@ def test_add_articles_with_bad_files_keeps_the_index_whole(index_copy, core_sett
 # Index damage through the CLI (open_index itself: test_store.py)
 
 
+def _error_line(output: str) -> str:
+    """The CLI's one error line (progress lines may come first); fails when there is none."""
+    errors = [line for line in output.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1, output
+    return errors[0]
+
+
 def _damage(live: Path, kind: str) -> None:
-    if kind == "truncated-faiss":
-        f = live / "vectors.faiss"
+    if kind == "truncated-vectors":
+        f = next((live / "vectors").glob("seg-*.f32"))
         f.write_bytes(f.read_bytes()[: f.stat().st_size // 3])
     elif kind == "truncated-sqlite":
         f = live / "catalog.sqlite"
@@ -297,7 +304,9 @@ def _damage(live: Path, kind: str) -> None:
         m.write_text(json.dumps({**json.loads(m.read_text()), "embedder": "bge-small-en", "dim": 384}))
 
 
-@pytest.mark.parametrize("kind", ["truncated-faiss", "truncated-sqlite", "garbage-sqlite", "other-embedder"])
+@pytest.mark.parametrize(
+    "kind", ["truncated-vectors", "truncated-sqlite", "garbage-sqlite", "other-embedder"]
+)
 @pytest.mark.parametrize("command", ["ask", "search"])
 def test_damaged_index_is_an_error_naming_qa_index_rebuild(index_copy, monkeypatch, kind, command):
     monkeypatch.setenv("OPENAI_BASE_URL", dead_base_url())
@@ -305,7 +314,8 @@ def test_damaged_index_is_an_error_naming_qa_index_rebuild(index_copy, monkeypat
     _damage(index_copy / "current", kind)
     result = CliRunner().invoke(cli, [command, "How big is the caravan?", "--index-dir", str(index_copy)])
     assert result.exit_code == 1, result.output
-    assert result.output.startswith("error: ") and "`qa index --rebuild`" in result.output
+    error = _error_line(result.output)  # after any progress lines ("Searching the articles…")
+    assert "`qa index --rebuild`" in error
     no_traceback(result)
 
 
@@ -315,7 +325,7 @@ def test_missing_index_and_no_articles_is_an_error_naming_the_folder(tmp_path, m
     result = CliRunner().invoke(
         cli, ["ask", "How big is the caravan?", "--index-dir", str(tmp_path / "none")]
     )
-    assert result.exit_code == 1 and result.output.startswith("error: ")
+    assert result.exit_code == 1 and _error_line(result.output)
     assert "no-articles" in result.output
     no_traceback(result)
 
