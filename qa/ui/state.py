@@ -13,7 +13,6 @@ import hmac
 import json
 import logging
 import re
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass, field
@@ -235,54 +234,21 @@ def _upload_name(path: str | None, uploads_dir: Path | None) -> str | None:
 
 
 def list_articles(settings: Settings, uploads_dir: Path | None) -> list[ArticleInfo]:
-    """The indexed articles through ``qa.index.list_articles`` (or the catalog when it is absent)."""
-    try:
-        from qa import index
+    """The indexed articles (``qa.index.list_articles``), each with its uploaded file's name if any."""
+    from qa.index import list_articles as library
 
-        lister = getattr(index, "list_articles", None)
-        if callable(lister):
-            rows = lister(settings)
-            out = []
-            for r in rows:
-                path = getattr(r, "path", None)
-                upload = _upload_name(path, uploads_dir)
-                if upload is None and getattr(r, "origin", None) == "upload" and path:
-                    upload = Path(path).name
-                out.append(
-                    ArticleInfo(
-                        id=str(getattr(r, "id", None) or getattr(r, "article_id", "")),
-                        title=str(getattr(r, "title", "") or ""),
-                        source=str(getattr(r, "source", "") or ""),
-                        published_at=getattr(r, "published_at", None),
-                        chunks=int(getattr(r, "chunks", None) or getattr(r, "n_chunks", 0) or 0),
-                        path=path,
-                        upload=upload,
-                    )
-                )
-            return out
-        return _catalog_articles(settings, uploads_dir)
+    try:
+        rows = library(settings)
     except Exception:
         log.debug("listing articles failed", exc_info=True)
         return []
-
-
-def _catalog_articles(settings: Settings, uploads_dir: Path | None) -> list[ArticleInfo]:
-    # Read-only fallback for stores without list_articles: the SQLite catalog of the live index.
-    path = _live_folder(settings) / "catalog.sqlite"
-    if not path.exists():
-        return []
-    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        rows = con.execute(
-            "SELECT a.id, a.title, a.source, a.published_at, a.path, count(c.article_id) "
-            "FROM articles a LEFT JOIN chunks c ON c.article_id = a.id GROUP BY a.id ORDER BY a.rowid"
-        ).fetchall()
-    finally:
-        con.close()
-    return [
-        ArticleInfo(r[0], r[1] or "", r[2] or "", r[3], int(r[5]), r[4], _upload_name(r[4], uploads_dir))
-        for r in rows
-    ]
+    out = []
+    for r in rows:
+        upload = _upload_name(r.path, uploads_dir)
+        if upload is None and r.origin == "upload" and r.path:
+            upload = Path(r.path).name
+        out.append(ArticleInfo(r.id, r.title or "", r.source or "", r.published_at, r.chunks, r.path, upload))
+    return out
 
 
 # --------------------------------------------------------------------------------------------------
