@@ -390,6 +390,12 @@ def _warm_in_background(settings: Settings, *, quiet: bool) -> Any:
 @click.option(
     "-k", type=click.IntRange(min=1), default=None, help="Passages given to the model (default: QA_K or 4)."
 )
+@click.option(
+    "--replay",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="SQLite file of recorded model calls: known prompts are replayed, new ones asked and recorded.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @index_dir_option
 def eval_cmd(
@@ -401,6 +407,7 @@ def eval_cmd(
     out: Path | None,
     min_score: float | None,
     k: int | None,
+    replay: Path | None,
     quiet: bool,
     index_dir: Path | None,
 ) -> None:
@@ -420,6 +427,7 @@ def eval_cmd(
         settings=settings_from(index_dir),
         progress=not quiet,
         k=k,
+        replay=replay,
     )
     click.echo(format_table(report))
     click.echo(f"\nreport: {report.out_dir}/report.md")

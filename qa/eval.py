@@ -456,6 +456,18 @@ def _make_retriever(settings: Settings) -> Any:
         return default_retriever(settings)
 
 
+def _replay_into(settings: Settings, path: str | Path) -> None:
+    """Route the default pipeline's model calls through a replay file."""
+    from qa.answer import default_pipeline
+    from qa.llm import get_llm
+    from qa.replay import ReplayLLM
+
+    pipe = default_pipeline(settings)
+    if not isinstance(pipe._llm, ReplayLLM):
+        tag = settings.model or str(settings.local_model_path or "embedded")
+        pipe._llm = ReplayLLM(get_llm(settings), path, f"{settings.base_url}|{tag}")
+
+
 def _article_lookup(retriever: Any, corpus: dict[str, Article]) -> Callable[[str], Article | None]:
     """get_article from the index, else the corpus read here (same cleaning, hence the same ids)."""
     getter = getattr(retriever, "get_article", None)
@@ -565,6 +577,7 @@ def run(
     settings: Settings | None = None,
     progress: bool = True,
     k: int | None = None,
+    replay: str | Path | None = None,
 ) -> Report:
     """Run the evaluation and write report.json, report.md and scores.png into ``out_dir``.
 
@@ -611,6 +624,9 @@ def run(
         ask_fn = None
         if not retrieval_only:
             from qa.answer import ask as ask_fn
+
+            if replay is not None:
+                _replay_into(settings, replay)
         lookup = _article_lookup(retriever, corpus)
 
         rows: list[Row] = []

@@ -6,6 +6,7 @@ words and numbers that the answer adds to the question. Two articles that agree 
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from dataclasses import dataclass
 
@@ -14,6 +15,16 @@ from qa.grounding.text import META, contains_phrase, numbers, one_line, stem, st
 from qa.types import Citation
 
 _YES_NO = wordset("yes no")
+_MONTH_WORDS = wordset(
+    """january february march april may june july august september october november december
+    jan feb mar apr jun jul aug sep sept oct nov dec"""
+)
+_MONTHS = {m[:3].lower(): i for i, m in enumerate(calendar.month_name[1:], 1)}
+# Times told relative to the day an article was written: "last week" and "Thursday" can be one day.
+_RELATIVE_TIME = wordset(
+    """yesterday today tomorrow tonight ago last next this earlier later recently week weekend
+    monday tuesday wednesday thursday friday saturday sunday morning afternoon evening night"""
+)
 
 
 @dataclass(frozen=True)
@@ -24,10 +35,15 @@ class Version:
     citation: Citation
 
 
+def _months(text: str) -> set[str]:
+    """Month names as keys that compare like numbers: "May 2023" and "June 2023" differ."""
+    return {f"month:{_MONTHS[w[:3]]}" for w in words(text) if w in _MONTH_WORDS}
+
+
 def answer_key(answer: str, question: str) -> tuple[set[str], set[str]]:
     """The numbers and content stems an answer adds to its question: what has to match to agree."""
     text = strip_markers(answer)
-    nums = numbers(text) - numbers(question)
+    nums = (numbers(text) | _months(text)) - numbers(question) - _months(question)
     content = stems(text) - stems(question) - {stem(w) for w in META}
     return nums, content
 
@@ -35,6 +51,12 @@ def answer_key(answer: str, question: str) -> tuple[set[str], set[str]]:
 def _yes_no(answer: str) -> str | None:
     first = words(answer)[:1]
     return first[0] if first and first[0] in _YES_NO else None
+
+
+def _relative_time(answer: str, question: str) -> bool:
+    """An answer that dates something relative to its article ("last week", "on Thursday")."""
+    own = [w for w in words(strip_markers(answer)) if w not in set(words(question))]
+    return bool(own) and not numbers(answer) and any(w in _RELATIVE_TIME for w in own)
 
 
 def agrees(a: str, b: str, question: str) -> bool:
@@ -46,10 +68,13 @@ def agrees(a: str, b: str, question: str) -> bool:
     ya, yb = _yes_no(a), _yes_no(b)
     if ya and yb:
         return ya == yb
+    if _relative_time(a, question) or _relative_time(b, question):
+        return True  # not comparable without the articles' dates
     na, sa = answer_key(a, question)
     nb, sb = answer_key(b, question)
     if na and nb:
-        return bool(na & nb)
+        # one may be the other's more precise form ("May 2023", "May 2, 2023"; "6,000" of "6,000 to 8,000")
+        return na <= nb or nb <= na
     if not (sa or na) or not (sb or nb):
         return True
     if sa and sb:

@@ -32,8 +32,8 @@ from qa.grounding.sentences import (
     previous_sentence,
 )
 from qa.grounding.settings import GroundingSettings
-from qa.grounding.terms import missing_terms
-from qa.grounding.text import coverage, numbers, one_line
+from qa.grounding.terms import missing_terms, respell, specific_terms
+from qa.grounding.text import coverage, numbers, one_line, years
 from qa.grounding.verify import answer_options, best_support, choice_schema, claims_of, relevant
 from qa.types import Citation, Passage
 
@@ -65,6 +65,7 @@ class Evidence:
     texts: dict[str, str]  # article id → article text, read once per question
     rel: dict[int, float]  # sentence number → relevance to the question (cross-encoder, else cosine)
     reranked: bool  # rel is a cross-encoder probability (else a cosine)
+    scored: str = ""  # the question as scored: misspelt words respelled from the passages
 
     def best(self) -> float:
         return max(self.rel.values(), default=0.0)
@@ -99,22 +100,37 @@ class Grounder:
         sentences = number_sentences(passages, texts.__getitem__)
         context = previous_sentence(sentences, texts.__getitem__)
         pairs = [context[s.n] for s in sentences]
+        # scored as if spelled right: the cross-encoder gives "soldirs" a probability of 0
+        scored = respell(question, " ".join(p.text for p in passages))
         rel: dict[int, float] = {}
         reranked = False
         if sentences and self.reranker is not None:
             try:
                 # the sentence alone: with its neighbour, a sentence next to the answer would score too
-                scores = np.asarray(self.reranker.score(question, [s.text for s in sentences]), dtype=float)
+                scores = np.asarray(self.reranker.score(scored, [s.text for s in sentences]), dtype=float)
                 rel = {s.n: float(v) for s, v in zip(sentences, scores, strict=True)}
                 reranked = True
             except Exception as exc:  # a broken model file must not cost the answer
                 log.warning("reranker failed, using cosine relevance: %s", exc)
         if sentences and not reranked:
-            vecs = self.embed([question, *(s.text for s in sentences), *pairs])
+            vecs = self.embed([scored, *(s.text for s in sentences), *pairs])
             n = len(sentences)
             alone, near = vecs[1 : n + 1] @ vecs[0], vecs[n + 1 :] @ vecs[0]
             rel = {s.n: float(max(a, b)) for s, a, b in zip(sentences, alone, near, strict=True)}
-        return Evidence(question, passages, sentences, context, texts, rel, reranked)
+        return Evidence(question, passages, sentences, context, texts, rel, reranked, scored)
+
+    def in_context(self, ev: Evidence, sentences: Sequence[Sentence]) -> dict[int, float]:
+        """Relevance of each sentence read with the one before it ("Blinken, 61, …" after the sentence
+        that names him Secretary of State); its own relevance where the reranker is off or fails."""
+        out = {x.n: ev.rel[x.n] for x in sentences}
+        if not ev.reranked or self.reranker is None or not sentences:
+            return out
+        try:
+            scores = self.reranker.score(ev.scored, [ev.context[x.n] for x in sentences])
+        except Exception as exc:
+            log.warning("reranker failed: %s", exc)
+            return out
+        return {x.n: max(out[x.n], float(v)) for x, v in zip(sentences, scores, strict=True)}
 
     def gate(self, ev: Evidence) -> str | None:
         """A reason to abstain before spending a model call, or None."""
@@ -123,7 +139,7 @@ class Grounder:
         if ev.reranked and ev.best() < self.settings.min_gate_rerank:
             # The cross-encoder is thrown by misspellings ("how many soldirs"), so off-topic also needs
             # the bi-encoder's cosine to be low, as without the reranker.
-            vecs = self.embed([ev.question, *(s.text for s in ev.sentences)])
+            vecs = self.embed([ev.scored or ev.question, *(s.text for s in ev.sentences)])
             cosine = float(np.max(vecs[1:] @ vecs[0]))
             if cosine < self.settings.min_dense_score:
                 return f"best sentence relevance {ev.best():.3f} and cosine {cosine:.2f}: off-topic"
@@ -230,8 +246,19 @@ class Grounder:
                 "dropped unsupported claim %r (support %.2f cited, %.2f best)", claim, score_cited, score_all
             )
             return None
+        unbound = self.unbound(ev, chosen)
+        if unbound:
+            # another retrieved article may state the claim and be about what was asked
+            bound = [x for x in ev.sentences if not self.unbound(ev, x)]
+            score, other = best_support(claim, bound, ev.question, ev.context, ev.rel)
+            if other is None or score < s.min_support:
+                log.info(
+                    "dropped claim %r: sentence %d's article never mentions %s", claim, chosen.n, unbound
+                )
+                return None
+            chosen = other
         if not relevant(
-            ev.rel[chosen.n],
+            self.in_context(ev, [chosen])[chosen.n],
             reranked=ev.reranked,
             question=ev.question,
             evidence=ev.context[chosen.n],
@@ -247,6 +274,23 @@ class Grounder:
             )
             return None
         return chosen
+
+    def unbound(self, ev: Evidence, x: Sentence) -> set[str]:
+        """The question's names, ids and years that sentence ``x`` is not about.
+
+        The gate asks this of all passages together; a claim asks it of its own article, so an answer
+        taken from an article about another company or tournament is not shown ("CEO: John Hanke" from
+        an article about Niantic, for "Who is the CEO of Apple?"). The article's date counts: news rarely
+        repeats the year it was written in. And a sentence that dates what it says to other years than
+        the asked one is about another event ("won the 2019 Women's British Open", asked about 2020).
+        """
+        p = ev.passages[x.passage]
+        window = " ".join([p.title, (p.published_at or "")[:4], ev.texts[x.article_id]])
+        missing = missing_terms(ev.question, window)
+        asked, stated = years(ev.question), years(x.text) or years(ev.context[x.n])
+        if asked and stated and not asked & stated:
+            missing |= asked
+        return missing
 
     def _confirmed(self, ev: Evidence, claim: str, s: Sentence, prompt: list[Message], judge: Judge) -> bool:
         """The model chooses, among the sentence's phrases of the answer's kind, the one that answers.
@@ -315,16 +359,25 @@ class Grounder:
         ]
         if not pool:
             return []
-        rel = dict(ev.rel)
         if ev.reranked and self.reranker is not None:
-            with_context = self.reranker.score(ev.question, [ev.context[x.n] for x in pool])
-            rel.update({x.n: max(rel[x.n], float(v)) for x, v in zip(pool, with_context, strict=True)})
+            rel = {**ev.rel, **self.in_context(ev, pool)}
             floor = s.min_conflict_rerank
         else:
+            rel = dict(ev.rel)
             floor = max(s.min_relevance, ev.rel[primary.n] - s.conflict_margin)
+        # A version answers the same question as the answer does: the question's names, numbers and
+        # years that the answer's sentence states, it states too. "More than 730,000 migrant encounters at
+        # the southern border" is no version of "Mexico says it detected 680,000 migrants … in 2023".
+        stated = set(specific_terms(ev.question)) - missing_terms(ev.question, ev.context[primary.n])
         best: dict[str, Sentence] = {}
         for x in pool:
-            if rel[x.n] >= floor and (x.article_id not in best or rel[x.n] > rel[best[x.article_id].n]):
+            if (
+                rel[x.n] < floor
+                or stated & missing_terms(ev.question, ev.context[x.n])
+                or self.unbound(ev, x)
+            ):
+                continue
+            if x.article_id not in best or rel[x.n] > rel[best[x.article_id].n]:
                 best[x.article_id] = x
         return sorted(best.values(), key=lambda x: -rel[x.n])
 

@@ -178,7 +178,7 @@ def test_no_reply_from_the_check_leaves_the_decision_to_the_other_checks():
 
 
 def test_a_cited_sentence_the_cross_encoder_finds_off_question_is_not_support():
-    g = grounder({"governor": 0.01, "lantern": 0.9})
+    g = grounder({"governor": 0.01, "bakery": 0.9})
     ev = g.evidence("Who did the governor meet?", [passage("courier")])
     assert g.ground(ev, reply("Joachim Brask.", "Brask", ev=ev), PROMPT, Judge("1,870")) is None
 
