@@ -328,6 +328,7 @@ class Grounder:
         candidates = self._candidates(ev, primary, answer)
         versions = [conflicts.Version(answer, first)]
         for cand in candidates[: s.max_conflict_candidates]:
+            log.debug("candidate %d of %s, relevance %.3f", cand.n, cand.article_id, ev.rel[cand.n])
             if conflicts.states(ev.context[cand.n], answer, ev.question):
                 continue  # it says the same: agreement
             value = self._extract(ev, cand, answer, prompt, judge)
@@ -377,7 +378,9 @@ class Grounder:
                 or self.unbound(ev, x)
             ):
                 continue
-            if x.article_id not in best or rel[x.n] > rel[best[x.article_id].n]:
+            # ranked by the sentence's own relevance: the one after the answer inherits its context
+            rank = (ev.rel[x.n], rel[x.n])
+            if x.article_id not in best or rank > (ev.rel[best[x.article_id].n], rel[best[x.article_id].n]):
                 best[x.article_id] = x
         return sorted(best.values(), key=lambda x: -rel[x.n])
 
@@ -390,7 +393,14 @@ class Grounder:
         that was in no sentence; a choice among the sentence's own phrases is verbatim by construction.
         """
         found = answer_options(answer, s.text, ev.question, own=False)
-        if judge is None or found is None:
+        if found is None:
+            return None
+        if len(found[0]) == 1:
+            # One phrase of the answer's kind in a sentence already found relevant and bound to the asked
+            # names and years: that is its answer. Asked anyway, the model, having just answered from
+            # another article, says "none" to the other version ("Baker Mayfield won the 2012 Heisman").
+            return found[0][0]
+        if judge is None:
             return None
         choice = self._choose(s, found[0], prompt, judge)
         log.info("version of sentence %d: chose %r among %s", s.n, choice, found[0])

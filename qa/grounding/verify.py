@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 
 from qa.grounding.reply import strip_markers
 from qa.grounding.sentences import Sentence
+from qa.grounding.terms import specific_terms
 from qa.grounding.text import META, contains_phrase, coverage, fold, numbers, stem, stems, words
 
 
@@ -97,7 +98,8 @@ def keep_order(sentences: Sequence[Sentence]) -> list[Sentence]:
 # Options for the model's check: phrases of the cited sentence of the same kind as the answer.
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 _FIGURE_OR_DATE = re.compile(
-    rf"\b(?:(?:{_MONTHS})\.? \d{{1,2}}(?:, \d{{4}})?|\d{{1,2}} (?:{_MONTHS})(?: \d{{4}})?)"
+    rf"\b(?:(?:{_MONTHS})\.? \d{{1,2}}(?:st|nd|rd|th)?(?!\d)(?:,? (?:of )?\d{{4}})?"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)? (?:{_MONTHS})(?:,? \d{{4}})?|(?:{_MONTHS}),? \d{{4}})"
     r"|(?<![\w.])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\w)|(?<![\w.,])\d+(?:\.\d+)?(?![\w,])"
     r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen)\b",
     re.I,
@@ -108,6 +110,27 @@ _NAME = re.compile(
 
 
 _LEADING = re.compile(r"^(?:The|A|An|In|On|At|By|For|But|And|Mr|Mrs|Ms|Dr)\.?\s+(?=[A-Z])")
+
+
+_MONTH = re.compile(rf"\b(?:(?:{_MONTHS})\b|(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?(?= \d))")
+
+
+def _kind(phrase: str) -> str:
+    """The shape of a figure or date: "date" (names a month), "year", or "figure"."""
+    if _MONTH.search(phrase):
+        return "date"
+    found = numbers(phrase)
+    if found and all(len(n) == 4 and n[:2] in ("19", "20") for n in found):
+        return "year"
+    return "figure"
+
+
+def _own_part(name: str, asked: set[str]) -> str:
+    """The name without the question's own leading words: "Apple CEO Steve Jobs" → "Steve Jobs"."""
+    parts = name.split()
+    while len(parts) > 1 and set(words(parts[0])) <= asked:
+        parts = parts[1:]
+    return " ".join(parts)
 
 
 def answer_options(
@@ -123,13 +146,24 @@ def answer_options(
     text = strip_markers(claim)
     own_numbers = numbers(text) - numbers(question)
     q_fold = fold(question)
-    if own_numbers:
+    if own_numbers or _kind(text) == "date":
         found = [m.group(0) for m in _FIGURE_OR_DATE.finditer(sentence)]
         options = [o for o in dict.fromkeys(found) if not (numbers(o) and numbers(o) <= numbers(question))]
+        if not own:  # another version is a phrase of the same shape: a date for a date, not "three"
+            options = [o for o in options if _kind(o) == _kind(text)]
         mine = [o for o in options if numbers(o) & own_numbers]
     else:
-        found = [_LEADING.sub("", m.group(0)).rstrip(".") for m in _NAME.finditer(sentence)]
-        options = [o for o in dict.fromkeys(found) if fold(o) not in q_fold and stems(o)]
+        found = [
+            _own_part(_LEADING.sub("", m.group(0)).rstrip("."), set(words(question)))
+            for m in _NAME.finditer(sentence)
+        ]
+        # a name the question gives is not its answer: "Where will Blinken meet López Obrador?"
+        asked = specific_terms(question)
+        options = [
+            o
+            for o in dict.fromkeys(found)
+            if fold(o) not in q_fold and stems(o) and not asked & set(words(o))
+        ]
         mine = [o for o in options if contains_phrase(text, o) or contains_phrase(o, text)]
     if not (mine if own else options):
         return None
