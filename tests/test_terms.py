@@ -7,7 +7,7 @@ import json
 import pytest
 
 from qa.config import PROJECT_ROOT
-from qa.grounding.terms import coverage, is_identifier, missing_terms, numbers, specific_terms
+from qa.grounding.terms import coverage, is_identifier, missing_terms, numbers, respell, specific_terms
 
 
 @pytest.mark.parametrize(
@@ -89,3 +89,20 @@ def test_off_corpus_eval_questions_miss_their_names():
     assert missing_terms("Who acquired WhatsApp?", corpus) == {"whatsapp"}
     assert missing_terms("What is the capital of Australia?", corpus) == {"australia"}
     assert "Who acquired WhatsApp?" in by_text  # the eval set still asks it
+
+
+@pytest.mark.parametrize(
+    ("question", "evidence", "scored"),
+    [
+        (
+            "how many soldirs did mexico asign to imigration",
+            "Mexico has assigned more than 32,000 soldiers to enforce immigration laws.",
+            "how many soldiers did mexico asign to immigration",
+        ),
+        ("How many lanterns?", "1,870 lanterns were released.", "How many lanterns?"),  # spelled right
+        ("Who is Zorvik016?", "Zorvik015 is a town.", "Who is Zorvik016?"),  # ids are never respelled
+        ("Who did Blinkin meet?", "Blinken met López Obrador.", "Who did Blinken meet?"),  # capital kept
+    ],
+)
+def test_respell(question, evidence, scored):
+    assert respell(question, evidence) == scored

@@ -19,6 +19,11 @@ Q = "How many visitors did the festival draw?"
         ("Yes, it was cancelled.", "No", False),  # yes/no
         ("Yes.", "yes, according to police", True),
         ("The festival drew visitors.", "many visitors", True),  # nothing of its own: cannot disagree
+        ("Last week", "Thursday", True),  # told relative to each article's date: not comparable
+        ("It opened on May 2, 2023.", "May 3, 2023", False),  # the year alike, the day not
+        ("May 2023", "June 2023", False),  # months are compared like numbers
+        ("May 2023", "May 2, 2023", True),  # one is the other, more precisely
+        ("more than 32,000", "32,000", True),
     ],
 )
 def test_agrees(a, b, same):
