@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 from qa.grounding.injection import is_instruction, is_instruction_at
 from qa.grounding.text import one_line, shorten
-from qa.metadata import byline
 from qa.types import Citation, Passage
 
 
@@ -74,9 +73,7 @@ def format_sentences(sentences: Sequence[Sentence], passages: Sequence[Passage])
         if s.article_id != last:
             p = passages[s.passage]
             title = shorten(shown(p.title), 60) if shown(p.title) else ""
-            # the default articles carry their headline as the outlet: never print it twice
-            by = byline(shown(p.source), p.title, p.published_at) if title else label(p)
-            lines.append(f"# {title} ({by})" if title and by else f"# {title}" if title else f"# ({by})")
+            lines.append(f"# {title} ({label(p)})" if title else f"# ({label(p)})")
             last = s.article_id
         lines.append(f"[{s.n}] {one_line(s.text)}")
     return "\n".join(lines)
