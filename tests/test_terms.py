@@ -106,3 +106,9 @@ def test_off_corpus_eval_questions_miss_their_names():
 )
 def test_respell(question, evidence, scored):
     assert respell(question, evidence) == scored
+
+
+def test_an_ordinal_in_the_evidence_is_the_asked_number():
+    q = "When does season 4 of The Crown premiere?"
+    assert missing_terms(q, "The fourth season of The Crown premiered on November 15, 2020.") == set()
+    assert missing_terms(q, "The third season of The Crown premiered on November 17, 2019.") == {"4"}

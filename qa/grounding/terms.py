@@ -74,6 +74,12 @@ NUMBER_WORDS = {
     "thousand": "1000",
     "million": "1000000",
 }
+ORDINALS = {
+    w: str(i)
+    for i, w in enumerate(
+        _split("first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth"), 1
+    )
+}
 MIN_FUZZY_LENGTH = 7  # a one-letter typo is forgiven only in longer purely alphabetic names ("Blinkin")
 
 
@@ -208,7 +214,8 @@ def missing_terms(question: str, evidence: str) -> set[str]:
     """Specific terms of the question that the evidence lacks (typos forgiven in long names only)."""
     ev_words = set(words(evidence))
     ev_stems = set(_stemmer().stemWords(sorted(ev_words)))
-    ev_numbers = numbers(evidence)
+    # "season 4" is "the fourth season" in an article
+    ev_numbers = numbers(evidence) | {ORDINALS[w] for w in ev_words if w in ORDINALS}
     return {t for t in specific_terms(question) if not term_in(t, ev_words, ev_stems, ev_numbers)}
 
 
