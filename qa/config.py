@@ -17,6 +17,18 @@ def _env(name: str, default: str | None = None) -> str | None:
     return value if value not in (None, "") else default
 
 
+_OFF = frozenset({"0", "false", "no", "off"})
+_ON = frozenset({"1", "true", "yes", "on"})
+
+
+def _switch(name: str, value: str) -> bool:
+    """Parse an on/off environment variable; anything else ("maybe") is an error, not silently on."""
+    v = value.strip().lower()
+    if v in _ON or v in _OFF:
+        return v in _ON
+    raise ConfigError(f"{name} must be one of 1/0, true/false, yes/no, on/off; got {value!r}.")
+
+
 def _number(kind: type[int] | type[float], name: str, value: str) -> int | float:
     """Parse an environment variable as a number, or raise ConfigError naming the variable."""
     try:
@@ -195,9 +207,9 @@ class Settings:
         if v := _env("QA_MAX_JSON_DEPTH"):
             env["max_json_depth"] = _number(int, "QA_MAX_JSON_DEPTH", v)
         if v := _env("QA_RERANK"):
-            env["rerank"] = v.strip().lower() not in {"0", "false", "no", "off"}
+            env["rerank"] = _switch("QA_RERANK", v)
         if v := _env("QA_VERIFY"):
-            env["verify_with_model"] = v.strip().lower() not in {"0", "false", "no", "off"}
+            env["verify_with_model"] = _switch("QA_VERIFY", v)
         if v := _env("QA_ANSWER_DEADLINE"):
             env["answer_deadline_s"] = _number(float, "QA_ANSWER_DEADLINE", v)
         if v := _env("QA_QUERY_ENCODER"):

@@ -134,3 +134,15 @@ def test_cli_reports_a_bad_setting_without_a_traceback(monkeypatch):
     assert result.exit_code != 0
     assert "QA_K must be a whole number" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("var", ["QA_RERANK", "QA_VERIFY"])
+def test_switches_read_on_and_off_and_refuse_anything_else(monkeypatch, var):
+    field = {"QA_RERANK": "rerank", "QA_VERIFY": "verify_with_model"}[var]
+    monkeypatch.setenv(var, "off")
+    assert getattr(Settings.from_env(), field) is False
+    monkeypatch.setenv(var, "Yes")
+    assert getattr(Settings.from_env(), field) is True
+    monkeypatch.setenv(var, "maybe")
+    with pytest.raises(ConfigError, match=var):
+        Settings.from_env()
