@@ -60,6 +60,7 @@ ENV_VARS = {
     "rerank": "QA_RERANK",
     "verify_with_model": "QA_VERIFY",
     "llm_threads": "QA_LLM_THREADS",
+    "rerank_candidates": "QA_RERANK_CANDIDATES",
     "store": "QA_STORE",
     "milvus_uri": "QA_MILVUS_URI",
     "milvus_token": "QA_MILVUS_TOKEN",
@@ -96,7 +97,8 @@ class Settings:
     k: int = 4  # passages given to the model (FINDINGS.md: k=4 beat k=6 on accuracy and time)
     rrf_k: int = 60
     rerank: bool = True  # QA_RERANK=0: no cross-encoder; passages stay in fused (RRF) order
-    rerank_candidates: int = 20  # fused passages the cross-encoder re-scores (~1 s of one core for 20)
+    # QA_RERANK_CANDIDATES: fused passages the cross-encoder re-scores (~1 s of one core for 20)
+    rerank_candidates: int = 20
     max_prompt_sentences: int = 6  # retrieved sentences shown to the model, best by the cross-encoder
     # LLM: an OpenAI-compatible endpoint when OPENAI_BASE_URL is set, else the embedded engine
     base_url: str | None = None
@@ -216,6 +218,8 @@ class Settings:
             env["query_encoder"] = v.strip().lower()
         if v := _env("QA_LLM_THREADS"):
             env["llm_threads"] = _number(int, "QA_LLM_THREADS", v)
+        if v := _env("QA_RERANK_CANDIDATES"):
+            env["rerank_candidates"] = _number(int, "QA_RERANK_CANDIDATES", v)
         env.update({k: v for k, v in overrides.items() if v is not None})
         return replace(s, **env)  # type: ignore[arg-type]
 

@@ -146,3 +146,11 @@ def test_switches_read_on_and_off_and_refuse_anything_else(monkeypatch, var):
     monkeypatch.setenv(var, "maybe")
     with pytest.raises(ConfigError, match=var):
         Settings.from_env()
+
+
+def test_rerank_candidates_from_the_environment(monkeypatch):
+    monkeypatch.setenv("QA_RERANK_CANDIDATES", "10")
+    assert Settings.from_env().rerank_candidates == 10
+    monkeypatch.setenv("QA_RERANK_CANDIDATES", "0")
+    with pytest.raises(ConfigError, match="QA_RERANK_CANDIDATES"):
+        Settings.from_env()
