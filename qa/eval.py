@@ -456,16 +456,19 @@ def _make_retriever(settings: Settings) -> Any:
         return default_retriever(settings)
 
 
-def _replay_into(settings: Settings, path: str | Path) -> None:
-    """Route the default pipeline's model calls through a replay file."""
-    from qa.answer import default_pipeline
+def _replaying_ask(settings: Settings, path: str | Path) -> Callable[..., Answer]:
+    """``ask`` through a pipeline whose model calls go through a replay file (``qa.replay``)."""
+    from qa.answer import Pipeline
     from qa.llm import get_llm
     from qa.replay import ReplayLLM
 
-    pipe = default_pipeline(settings)
-    if not isinstance(pipe._llm, ReplayLLM):
-        tag = settings.model or str(settings.local_model_path or "embedded")
-        pipe._llm = ReplayLLM(get_llm(settings), path, f"{settings.base_url}|{tag}")
+    tag = settings.model or str(settings.local_model_path or "embedded")
+    pipe = Pipeline(settings, llm=ReplayLLM(get_llm(settings), path, f"{settings.base_url}|{tag}"))
+
+    def ask(question: str, *, settings: Settings | None = None, **kwargs: Any) -> Answer:
+        return pipe.ask(question, **kwargs)
+
+    return ask
 
 
 def _article_lookup(retriever: Any, corpus: dict[str, Article]) -> Callable[[str], Article | None]:
@@ -626,7 +629,7 @@ def run(
             from qa.answer import ask as ask_fn
 
             if replay is not None:
-                _replay_into(settings, replay)
+                ask_fn = _replaying_ask(settings, replay)
         lookup = _article_lookup(retriever, corpus)
 
         rows: list[Row] = []

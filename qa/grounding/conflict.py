@@ -15,11 +15,12 @@ from qa.grounding.text import META, contains_phrase, numbers, one_line, stem, st
 from qa.types import Citation
 
 _YES_NO = wordset("yes no")
-_MONTH_WORDS = wordset(
-    """january february march april may june july august september october november december
-    jan feb mar apr jun jul aug sep sept oct nov dec"""
-)
-_MONTHS = {m[:3].lower(): i for i, m in enumerate(calendar.month_name[1:], 1)}
+# month names and their abbreviations ("sept" too) → month number
+_MONTHS = {
+    **{m.lower(): i for i, m in enumerate(calendar.month_name) if m},
+    **{m.lower(): i for i, m in enumerate(calendar.month_abbr) if m},
+    "sept": 9,
+}
 # Times told relative to the day an article was written: "last week" and "Thursday" can be one day.
 _RELATIVE_TIME = wordset(
     """yesterday today tomorrow tonight ago last next this earlier later recently week weekend
@@ -37,7 +38,7 @@ class Version:
 
 def _months(text: str) -> set[str]:
     """Month names as keys that compare like numbers: "May 2023" and "June 2023" differ."""
-    return {f"month:{_MONTHS[w[:3]]}" for w in words(text) if w in _MONTH_WORDS}
+    return {f"month:{_MONTHS[w]}" for w in words(text) if w in _MONTHS}
 
 
 def answer_key(answer: str, question: str) -> tuple[set[str], set[str]]:
@@ -55,7 +56,8 @@ def _yes_no(answer: str) -> str | None:
 
 def _relative_time(answer: str, question: str) -> bool:
     """An answer that dates something relative to its article ("last week", "on Thursday")."""
-    own = [w for w in words(strip_markers(answer)) if w not in set(words(question))]
+    asked = set(words(question))
+    own = [w for w in words(strip_markers(answer)) if w not in asked]
     return bool(own) and not numbers(answer) and any(w in _RELATIVE_TIME for w in own)
 
 

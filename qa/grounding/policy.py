@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
@@ -66,6 +66,8 @@ class Evidence:
     rel: dict[int, float]  # sentence number → relevance to the question (cross-encoder, else cosine)
     reranked: bool  # rel is a cross-encoder probability (else a cosine)
     scored: str = ""  # the question as scored: misspelt words respelled from the passages
+    # article id → the question's names, ids and years its headline, date and text never mention
+    unknown: dict[str, set[str]] = field(default_factory=dict)
 
     def best(self) -> float:
         return max(self.rel.values(), default=0.0)
@@ -117,7 +119,14 @@ class Grounder:
             n = len(sentences)
             alone, near = vecs[1 : n + 1] @ vecs[0], vecs[n + 1 :] @ vecs[0]
             rel = {s.n: float(max(a, b)) for s, a, b in zip(sentences, alone, near, strict=True)}
-        return Evidence(question, passages, sentences, context, texts, rel, reranked, scored)
+        articles = {p.article_id: p for p in passages}.values()  # headline and date are the article's
+        unknown = {
+            p.article_id: missing_terms(
+                question, f"{p.title} {(p.published_at or '')[:4]} {texts[p.article_id]}"
+            )
+            for p in articles
+        }
+        return Evidence(question, passages, sentences, context, texts, rel, reranked, scored, unknown)
 
     def in_context(self, ev: Evidence, sentences: Sequence[Sentence]) -> dict[int, float]:
         """Relevance of each sentence read with the one before it ("Blinken, 61, …" after the sentence
@@ -284,9 +293,7 @@ class Grounder:
         repeats the year it was written in. And a sentence that dates what it says to other years than
         the asked one is about another event ("won the 2019 Women's British Open", asked about 2020).
         """
-        p = ev.passages[x.passage]
-        window = " ".join([p.title, (p.published_at or "")[:4], ev.texts[x.article_id]])
-        missing = missing_terms(ev.question, window)
+        missing = set(ev.unknown[x.article_id])
         asked, stated = years(ev.question), years(x.text) or years(ev.context[x.n])
         if asked and stated and not asked & stated:
             missing |= asked
