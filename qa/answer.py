@@ -29,6 +29,7 @@ from qa.grounding import (
     parse_model_output,
     strip_markers,
 )
+from qa.grounding.conflict import agreement_text, compared_question
 from qa.retrieve import check_question
 from qa.types import Answer, Delta, Event, Final, Sources, Status, Timings
 
@@ -150,6 +151,9 @@ class Pipeline:
         question = check_question(question, s)
         pairs = _history_pairs(history)
         standalone = self._rewrite(question, pairs, deadline) if pairs else question
+        # "Do the articles agree on X?" is answered by X's versions (the conflict path), not by "Yes"
+        compared = compared_question(standalone)
+        standalone = compared or standalone
 
         yield Status("retrieving", "Searching the articles…")
         t_r = time.perf_counter()
@@ -235,10 +239,9 @@ class Pipeline:
         if draft is None:
             yield finish(abstain, **timing)
             return
+        text = agreement_text(draft.text) if compared and not draft.conflict else draft.text
         yield finish(
-            replace(
-                base, text=draft.text, citations=draft.citations, answerable=True, conflict=draft.conflict
-            ),
+            replace(base, text=text, citations=draft.citations, answerable=True, conflict=draft.conflict),
             **timing,
         )
 

@@ -303,3 +303,25 @@ def test_conflict_text_labels_each_version_with_its_own_marker(stub_llm, retriev
     # every figure stated is followed by the marker of a citation whose quote contains it
     for figure, marker in re.findall(r"(\d{1,3}(?:,\d{3})+) \[(\d+)\]", ans.text):
         assert figure in by_marker[int(marker)].quote
+
+
+def test_do_the_articles_agree_is_answered_by_the_versions_not_by_yes(stub_llm, retriever):
+    """Asked whether they agree, a small model says "Yes"; the underlying question goes to the model."""
+    stub_llm.responder = model(
+        lambda req: reply("About 6,000 migrants.", [sid(req, "6,000")]), versions=("8,000",)
+    )
+    ans = make(stub_llm, retriever).ask("Do the articles agree on how many migrants are in the caravan?")
+    assert retriever.queries == ["How many migrants are in the caravan?"]
+    assert "Question: How many migrants are in the caravan?" in last_user(stub_llm.requests[0])
+    assert ans.standalone_question == "How many migrants are in the caravan?"
+    assert ans.conflict and ans.text.startswith("The articles disagree:")
+
+
+def test_do_the_articles_agree_without_another_version_says_so(stub_llm, retriever):
+    stub_llm.responder = model(
+        lambda req: reply("More than 32,000 soldiers.", [sid(req, "32,000")]), versions=("32,000",)
+    )
+    ans = make(stub_llm, retriever).ask("Do the sources agree about how many soldiers Mexico assigned?")
+    assert retriever.queries == ["How many soldiers Mexico assigned?"]
+    assert not ans.conflict
+    assert ans.text.startswith("The retrieved articles do not disagree on this: More than 32,000 soldiers.")

@@ -8,10 +8,21 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from qa.grounding.reply import strip_markers
-from qa.grounding.text import META, contains_phrase, numbers, one_line, stem, stems, words, wordset
+from qa.grounding.text import (
+    META,
+    QUESTION_WORDS,
+    contains_phrase,
+    numbers,
+    one_line,
+    stem,
+    stems,
+    words,
+    wordset,
+)
 from qa.types import Citation
 
 _YES_NO = wordset("yes no")
@@ -26,6 +37,39 @@ _RELATIVE_TIME = wordset(
     """yesterday today tomorrow tonight ago last next this earlier later recently week weekend
     monday tuesday wednesday thursday friday saturday sunday morning afternoon evening night"""
 )
+
+
+# "Do the articles agree on the size of the caravan?" asks for the versions of "the size of the caravan"
+_COMPARISON = re.compile(
+    r"^\s*(?:do|does|did|are|is|were)\s+(?:the\s+|these\s+|both\s+|all\s+)*(?:two\s+|three\s+)?"
+    r"(?:articles?|sources?|reports?|outlets?|stories|story|papers?|texts?|accounts?)\s+"
+    r"(?:(?:all|both)\s+)?(?:agree|disagree|differ|conflict|contradict\s+each\s+other|give\s+(?:the\s+)?same"
+    r"(?:\s+\w+)?|report\s+(?:the\s+)?same(?:\s+\w+)?|say\s+the\s+same(?:\s+thing)?)\s+"
+    r"(?:on|about|over|regarding|in|as\s+to|for)\s+(?P<topic>.+?)\s*\?*\s*$",
+    re.I,
+)
+
+
+def compared_question(question: str) -> str | None:
+    """The question behind "Do the articles agree on X?": its versions answer it; None otherwise.
+
+    Asked whether they agree, the model answers "Yes" (FINDINGS.md: a comparison failed in every
+    design), so the comparison is answered by the conflict path on the underlying question.
+    """
+    m = _COMPARISON.match(question)
+    if not m:
+        return None
+    topic = m.group("topic").strip().rstrip("?. ")
+    if not words(topic):
+        return None
+    if words(topic)[0] in QUESTION_WORDS:  # "… agree on how many people came?" → "How many people came?"
+        return f"{topic[0].upper()}{topic[1:]}?"
+    return f"What is {topic}?"
+
+
+def agreement_text(answer: str) -> str:
+    """The answer to "Do the articles agree on X?" when no retrieved article gives another version."""
+    return f"The retrieved articles do not disagree on this: {answer}"
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,14 @@ from qa.grounding.sentences import (
 from qa.grounding.settings import GroundingSettings
 from qa.grounding.terms import missing_terms, respell, specific_terms
 from qa.grounding.text import coverage, numbers, one_line, years
-from qa.grounding.verify import answer_options, best_support, choice_schema, claims_of, relevant
+from qa.grounding.verify import (
+    answer_options,
+    best_support,
+    choice_schema,
+    claims_of,
+    is_figure,
+    relevant,
+)
 from qa.types import Citation, Passage
 
 log = logging.getLogger("qa.grounding")
@@ -214,15 +221,18 @@ class Grounder:
         markers: dict[tuple[str, int], int] = {}
         parts: list[str] = []
         primary: Sentence | None = None
+        check = judge if self.settings.verify_with_model else None
         for claim in claims_of(text):
             chosen = self._anchor(ev, claim, cited)
+            confirmed = False
+            if chosen is None and check is not None and not citations:
+                recovered = self._recover(ev, claim, cited, prompt, check)
+                if recovered is not None:
+                    claim, chosen = recovered
+                    confirmed = True  # the model chose it among the sentence's phrases
             if chosen is None:
                 continue
-            if (
-                self.settings.verify_with_model
-                and judge is not None
-                and not self._confirmed(ev, claim, chosen, prompt, judge)
-            ):
+            if check is not None and not confirmed and not self._confirmed(ev, claim, chosen, prompt, check):
                 log.info("dropped claim %r: the model did not confirm sentence %d states it", claim, chosen.n)
                 continue
             key = (chosen.article_id, chosen.start)
@@ -283,6 +293,38 @@ class Grounder:
             )
             return None
         return chosen
+
+    def _recover(
+        self, ev: Evidence, claim: str, cited: list[Sentence], prompt: list[Message], judge: Judge
+    ) -> tuple[str, Sentence] | None:
+        """A misread: the model cited the right sentence but wrote another value ("January" for a
+        sentence that says "In May"). The cited sentence's phrases of the same kind are offered to the
+        model, with "none"; the chosen one is verbatim by construction. Only the most relevant cited
+        sentence, and only when it is bound to the question and about it: one short call at most.
+        """
+        s = self.settings
+        if not cited:
+            return None
+        rel = self.in_context(ev, cited)
+        top = max(cited, key=lambda x: rel[x.n])
+        if self.unbound(ev, top) or not relevant(
+            rel[top.n],
+            reranked=ev.reranked,
+            question=ev.question,
+            evidence=ev.context[top.n],
+            min_rerank=s.min_recover_rerank,
+            min_cov=s.min_coverage,
+            min_cos=s.min_relevance,
+        ):
+            return None
+        found = answer_options(claim, top.text, ev.question, own=False)
+        if found is None:
+            return None
+        choice = self._choose(top, found[0], prompt, judge)
+        log.info("recovery of %r on sentence %d: chose %r among %s", claim, top.n, choice, found[0])
+        if choice in (None, "none"):
+            return None
+        return choice, top
 
     def unbound(self, ev: Evidence, x: Sentence) -> set[str]:
         """The question's names, ids and years that sentence ``x`` is not about.
@@ -402,10 +444,14 @@ class Grounder:
         found = answer_options(answer, s.text, ev.question, own=False)
         if found is None:
             return None
-        if len(found[0]) == 1:
-            # One phrase of the answer's kind in a sentence already found relevant and bound to the asked
-            # names and years: that is its answer. Asked anyway, the model, having just answered from
-            # another article, says "none" to the other version ("Baker Mayfield won the 2012 Heisman").
+        untyped = answer_options(answer, s.text, ev.question, own=False, typed=False)
+        if len(found[0]) == 1 and not is_figure(found[0][0]) and untyped and len(untyped[0]) == 1:
+            # The sentence's only name or date, in a sentence already found relevant and bound to the
+            # asked names and years: that is its answer. Asked anyway, the model, having just answered
+            # from another article, says "none" to the other version ("Baker Mayfield won the 2012
+            # Heisman"). A lone figure is asked about: it often counts something else ("three outlying
+            # villages" for the price of a van, the score "3-1" for the number of spectators); so is the
+            # one place among several names ("from Cuba" in a sentence about who travelled).
             return found[0][0]
         if judge is None:
             return None

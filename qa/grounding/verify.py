@@ -18,7 +18,17 @@ from collections.abc import Iterable, Sequence
 from qa.grounding.reply import strip_markers
 from qa.grounding.sentences import Sentence
 from qa.grounding.terms import specific_terms
-from qa.grounding.text import META, contains_phrase, coverage, fold, numbers, stem, stems, words
+from qa.grounding.text import (
+    META,
+    QUESTION_WORDS,
+    contains_phrase,
+    coverage,
+    fold,
+    numbers,
+    stem,
+    stems,
+    words,
+)
 
 
 def unsupported_words(claim: str, evidence: str, question: str = "") -> set[str]:
@@ -100,10 +110,13 @@ _MONTHS = "January|February|March|April|May|June|July|August|September|October|N
 _FIGURE_OR_DATE = re.compile(
     rf"\b(?:(?:{_MONTHS})\.? \d{{1,2}}(?:st|nd|rd|th)?(?!\d)(?:,? (?:of )?\d{{4}})?"
     rf"|\d{{1,2}}(?:st|nd|rd|th)? (?:{_MONTHS})(?:,? \d{{4}})?|(?:{_MONTHS}),? \d{{4}})"
-    r"|(?<![\w.])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\w)|(?<![\w.,])\d+(?:\.\d+)?(?![\w,])"
+    # a score or a range ("won 3-1", "2019–20") is no count: numbers joined by a dash are not options
+    r"|(?<![\w.])(?<!\d[-–])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\w)(?![-–]\d)"
+    r"|(?<![\w.,])(?<!\d[-–])\d+(?:\.\d+)?(?![\w,])(?![-–]\d)"
     r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen)\b",
     re.I,
 )
+_BARE_MONTH = re.compile(rf"\b(?:{_MONTHS})\b")  # capitalized: "may" is a verb
 _NAME = re.compile(
     r"(?:[A-Z][\w’'.-]*[a-z.][\w’'-]*|[A-Z]{2,}|[A-Z]\.(?:[A-Z]\.)+)(?:\s+(?:(?:of|de|la|von|van|der|al)\s+)?(?:[A-Z][\w’'.-]*|[A-Z]{2,}))*"
 )
@@ -119,10 +132,15 @@ def _kind(phrase: str) -> str:
     """The shape of a figure or date: "date" (names a month), "year", or "figure"."""
     if _MONTH.search(phrase):
         return "date"
-    found = numbers(phrase)
+    found = re.findall(r"\d[\d,.]*\d|\d", phrase)  # as written: "2,000" is a figure, "2000" a year
     if found and all(len(n) == 4 and n[:2] in ("19", "20") for n in found):
         return "year"
     return "figure"
+
+
+def is_figure(phrase: str) -> bool:
+    """A count or amount ("three", "1,870"), not a date or a year."""
+    return bool(numbers(phrase)) and _kind(phrase) == "figure"
 
 
 def _own_part(name: str, asked: set[str]) -> str:
@@ -133,8 +151,22 @@ def _own_part(name: str, asked: set[str]) -> str:
     return " ".join(parts)
 
 
+_PLACE_BEFORE = re.compile(
+    r"\b(?:in|at|from|near|to|into|outside|inside|across|toward|towards)\s+(?:the\s+)?$", re.I
+)
+
+
+def _fits(wh: str, before: str) -> bool:
+    """A name fits the question's kind by the word before it: places follow "in", "at", "from" …"""
+    if wh == "where":
+        return bool(_PLACE_BEFORE.search(before))
+    if wh in ("who", "whom", "whose"):
+        return not _PLACE_BEFORE.search(before)
+    return True
+
+
 def answer_options(
-    claim: str, sentence: str, question: str, *, own: bool = True
+    claim: str, sentence: str, question: str, *, own: bool = True, typed: bool = True
 ) -> tuple[list[str], list[str]] | None:
     """The sentence's phrases of the answer's kind, and those the claim states; None when not comparable.
 
@@ -147,15 +179,24 @@ def answer_options(
     own_numbers = numbers(text) - numbers(question)
     q_fold = fold(question)
     if own_numbers or _kind(text) == "date":
-        found = [m.group(0) for m in _FIGURE_OR_DATE.finditer(sentence)]
+        spans = list(_FIGURE_OR_DATE.finditer(sentence))
+        found = [m.group(0) for m in spans]
+        if not own_numbers:  # a month for a month ("In May, Mexico agreed …"), when not inside a date
+            found += [
+                m.group(0)
+                for m in _BARE_MONTH.finditer(sentence)
+                if not any(d.start() <= m.start() < d.end() for d in spans)
+            ]
         options = [o for o in dict.fromkeys(found) if not (numbers(o) and numbers(o) <= numbers(question))]
         if not own:  # another version is a phrase of the same shape: a date for a date, not "three"
             options = [o for o in options if _kind(o) == _kind(text)]
         mine = [o for o in options if numbers(o) & own_numbers]
     else:
+        wh = next((w for w in words(question) if w in QUESTION_WORDS), "")
         found = [
             _own_part(_LEADING.sub("", m.group(0)).rstrip("."), set(words(question)))
             for m in _NAME.finditer(sentence)
+            if not typed or _fits(wh, sentence[: m.start()])
         ]
         # a name the question gives is not its answer: "Where will Blinken meet López Obrador?"
         asked = specific_terms(question)

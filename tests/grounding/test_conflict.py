@@ -2,7 +2,7 @@
 
 import pytest
 
-from qa.grounding.conflict import Version, agrees, attribution, conflict_text, states
+from qa.grounding.conflict import Version, agrees, attribution, compared_question, conflict_text, states
 from qa.types import Citation
 
 Q = "How many visitors did the festival draw?"
@@ -66,3 +66,32 @@ def test_same_outlet_twice_is_told_apart_by_headline():
         ]
     )
     assert "“Medal table”" in text and "“Final count”" in text
+
+
+@pytest.mark.parametrize(
+    ("question", "underlying"),
+    [
+        (
+            "Do the articles agree on the number of people in the caravan?",
+            "What is the number of people in the caravan?",
+        ),
+        ("Do both sources agree about how many people were killed?", "How many people were killed?"),
+        ("Do the two stories give the same figure for the crowd size?", "What is the crowd size?"),
+        ("do the reports differ on who won", "Who won?"),
+    ],
+)
+def test_a_comparison_question_is_answered_through_its_underlying_question(question, underlying):
+    assert compared_question(question) == underlying
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Do the articles agree?",
+        "Did the mayor agree on the plan?",
+        "In which month did Mexico agree to accept migrants?",
+        "What did Biden and López Obrador agree was urgently needed?",
+    ],
+)
+def test_other_questions_with_agree_are_not_comparisons(question):
+    assert compared_question(question) is None

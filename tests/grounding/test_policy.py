@@ -183,10 +183,37 @@ def test_a_cited_sentence_the_cross_encoder_finds_off_question_is_not_support():
     assert g.ground(ev, reply("Joachim Brask.", "Brask", ev=ev), PROMPT, Judge("1,870")) is None
 
 
-def test_a_fabricated_number_has_no_support_and_costs_no_call():
+def test_a_fabricated_number_is_not_shown_and_costs_at_most_one_short_choice():
+    """The cited sentence's own figures are offered once; the model, choosing none, abstains."""
     g = grounder({"lantern": 0.9})
     ev = g.evidence(LANTERNS, [passage("courier")])
     judge = Judge("2,000")
+    assert g.ground(ev, reply("2,000 lanterns.", "1,870", ev=ev), PROMPT, judge) is None
+    assert judge.options == [["1,870", "36,500", "none"]]
+
+
+def test_a_misread_value_is_chosen_again_from_the_cited_sentence():
+    """The model cited the right sentence but wrote another date: the sentence's own dates are offered."""
+    g = grounder({"held": 0.9})
+    ev = g.evidence("On which day was the festival held?", [passage("courier")])
+    judge = Judge("June 14")
+    draft = g.ground(ev, reply("It was held on June 7.", "June 14", ev=ev), PROMPT, judge)
+    assert draft.text == "June 14 [1]" and "June 14" in draft.citations[0].quote
+    assert judge.options == [["June 14", "June 21", "none"]]
+
+
+def test_no_second_choice_when_the_cited_sentence_is_not_clearly_about_the_question():
+    g = grounder({"lantern": 0.3})
+    ev = g.evidence(LANTERNS, [passage("courier")])
+    judge = Judge("1,870")
+    assert g.ground(ev, reply("2,000 lanterns.", "1,870", ev=ev), PROMPT, judge) is None
+    assert judge.turns == []
+
+
+def test_no_second_choice_when_the_check_is_off():
+    g = grounder({"lantern": 0.9}, verify_with_model=False)
+    ev = g.evidence(LANTERNS, [passage("courier")])
+    judge = Judge("1,870")
     assert g.ground(ev, reply("2,000 lanterns.", "1,870", ev=ev), PROMPT, judge) is None
     assert judge.turns == []
 

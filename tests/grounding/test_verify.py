@@ -12,6 +12,9 @@ from qa.grounding.verify import _FIGURE_OR_DATE, _kind, answer_options
         ("was released on December 22nd, 1999 and", ["December 22nd, 1999"]),
         ("in June 2010 in Japan (2012 in North America)", ["June 2010", "2012"]),  # not "June 20"
         ("held on 5 January 2020 in Beverly Hills", ["5 January 2020"]),
+        # a score or a range counts nothing: "3-1" offers neither "3" nor "1"
+        ("Rovers won the final 3-1 before 18,240 spectators", ["18,240"]),
+        ("in the 2019–20 season, 4 goals", ["4"]),
     ],
 )
 def test_dates_are_read_whole(text, found):
@@ -24,6 +27,7 @@ def test_dates_are_read_whole(text, found):
         ("November 21, 1998", "date"),
         ("Thursday, Nov. 12 at 9 p.m.", "date"),
         ("2012", "year"),
+        ("2,000 lanterns", "figure"),  # a thousands separator: a count, not the year 2000
         ("three", "figure"),
         ("the total may swell to 50,000", "figure"),  # "may" is no month
     ],
@@ -41,13 +45,29 @@ def test_another_version_has_the_answers_shape():
 
 
 def test_names_the_question_gives_are_no_answers():
-    q = "Where will Blinken meet López Obrador?"
+    q = "Who will meet López Obrador with Blinken?"
     s = "Blinken, 61, will meet with Mexican President Andrés Manuel López Obrador and Liz Sherwood-Randall."
     options, _ = answer_options("Liz Sherwood-Randall", s, q, own=False)
     assert options == ["Liz Sherwood-Randall"]
+
+
+def test_a_place_answer_is_offered_places_and_a_person_answer_no_places():
+    s = "Blinken will meet Homeland Security Secretary Alejandro Mayorkas at the National Palace in Mexico City."
+    where, _ = answer_options("the national palace", s, "Where will Blinken meet López Obrador?", own=False)
+    assert where == ["National Palace", "Mexico City"]
+    who, _ = answer_options("Liz Sherwood-Randall", s, "Who will Blinken meet?", own=False)
+    assert who == ["Homeland Security Secretary Alejandro Mayorkas"]
 
 
 def test_a_name_loses_the_questions_own_leading_words():
     s = "Apple CEO Steve Jobs attends the opening of the new store."
     options, _ = answer_options("Tim Cook", s, "Who is the CEO of Apple?", own=False)
     assert options == ["Steve Jobs"]
+
+
+def test_a_month_answer_is_offered_the_sentences_months_not_the_verb_may():
+    s = "In May, Mexico agreed to accept migrants, and the numbers may swell by June 3, 2024."
+    options, mine = answer_options("January", s, "In which month did Mexico agree?", own=False)
+    assert options == ["June 3, 2024", "May"] and mine == []
+    # a figure answer is never offered bare months
+    assert answer_options("6,000", "In May about 6,000 came.", "How many came?") == (["6,000"], ["6,000"])
