@@ -34,7 +34,8 @@ class GroundingSettings:
     # cited sentence only when the cross-encoder is this sure the sentence answers the question
     min_recover_rerank: float = 0.5
     # conflicts: another article's best sentence counts as a version when it is this relevant
-    min_conflict_rerank: float = 0.30
+    min_conflict_rerank: float = 0.30  # read with the sentence before it
+    min_version_rerank: float = 0.5  # read alone
     conflict_margin: float = 0.12  # (cosine fallback) nearly as relevant as the answer's sentence
     max_conflict_candidates: int = 2
 
@@ -53,6 +54,7 @@ class GroundingSettings:
             "min_verify_rerank",
             "min_conflict_rerank",
             "min_recover_rerank",
+            "min_version_rerank",
             "min_support",
         ):
             if not 0.0 <= getattr(self, name) <= 1.0:

@@ -358,3 +358,19 @@ def test_one_phrase_of_the_answers_kind_is_that_articles_version_without_a_model
     judge = Judge()  # would answer "none" to every question
     draft = g.ground(ev, reply("Lena Marsh", "Lena Marsh", ev=ev), PROMPT, judge)
     assert draft.conflict and "Ruth Okafor" in draft.text and judge.turns == []
+
+
+def test_a_sentence_relevant_only_through_its_neighbour_is_no_version(monkeypatch):
+    """Read with the sentence before it, "Some 400 stalls sold food." scores like the crowd sentence;
+    alone it is not about visitors, so its figure is no version of the answer."""
+    gazette = "Harbour fair\n\nCrowds of visitors filled the harbour on Saturday. Some 400 stalls sold food."
+    monkeypatch.setitem(ARTICLES, "gazette", gazette)
+    monkeypatch.setitem(META, "gazette", ("Elsby Gazette", "2025-06-15"))
+    g = grounder({"visitors": 0.9})
+    ev = g.evidence("How many visitors did the festival draw?", [passage("courier"), passage("gazette")])
+    judge = Judge("36,500", "400")
+    draft = g.ground(ev, reply("An estimated 36,500 visitors.", "36,500", ev=ev), PROMPT, judge)
+    assert not draft.conflict and draft.text == "An estimated 36,500 visitors. [1]"
+    # with the floor for the sentence alone lowered, the same sentence would have been offered
+    g0 = grounder({"visitors": 0.9}, min_version_rerank=0.0)
+    assert g0.ground(ev, reply("An estimated 36,500 visitors.", "36,500", ev=ev), PROMPT, judge).conflict
