@@ -33,6 +33,7 @@ MAX_LISTED_SOURCES = 50
 # a few articles nothing is rare (on eval/'s two articles a tier cost hit@5: 0.98 vs 1.00). An id that
 # mixes letters and digits ("Zorvik016") is rare in at least this many articles whatever the corpus size.
 RARE_ARTICLE_SHARE = 0.02
+RERANK_EACH_STAGE = 5  # besides the fused top candidates, the cross-encoder reads each stage's top 5
 RARE_MIN_ARTICLES_ID = 1
 
 
@@ -99,9 +100,9 @@ class Retriever:
         UnknownSourceError listing the known ones); ``since``/``until`` keep articles published in that
         range (ISO dates, inclusive; articles without a date are then excluded).
 
-        Order: passages of articles holding the question's rare exact names or ids come first (one tier
-        per such term), then the cross-encoder's probability (``rerank_score``), or without reranking
-        the fused score. ``Passage.score`` is that ordering key: tier + probability (or fused score).
+        Order: passages of articles holding the question's exact rare ids come first (one tier per
+        such id), then the cross-encoder's probability (``rerank_score``); without reranking, rare exact
+        names make tiers too, then the fused score. ``Passage.score`` is that ordering key.
         """
         question = check_question(question, self.settings)
         if k < 1:
@@ -131,27 +132,40 @@ class Retriever:
             return []
         rows = {c.id: c for c in ix.catalog.chunks(list(fused))}
 
-        def tier(c: ChunkRow) -> int:
-            return sum(c.article_id in arts for arts in articles_of_term)
+        def candidate_tier(c: ChunkRow) -> int:  # a rare name or id: reranked whatever the fusion says
+            return sum(c.article_id in arts for _, arts in articles_of_term)
+
+        def tier(c: ChunkRow) -> int:  # an exact id: first whatever the cross-encoder says
+            return sum(c.article_id in arts for term, arts in articles_of_term if terms.is_identifier(term))
 
         dense = dict(zip(d_ids.tolist(), d_scores.tolist(), strict=True))
         order = sorted(
             (i for i in fused if i in rows),
-            key=lambda i: (-tier(rows[i]), -fused[i], -dense.get(i, -1.0), i),
+            key=lambda i: (-candidate_tier(rows[i]), -fused[i], -dense.get(i, -1.0), i),
         )
 
         # De-duplicate: overlapping chunks of one article (the chunker overlaps neighbours by a
         # sentence) would show the same text twice; keep the better-ranked one.
         kept: list[ChunkRow] = []
         spans: dict[str, list[tuple[int, int]]] = {}
-        for id_ in order:
+
+        def keep(id_: int) -> None:
             c = rows[id_]
-            if any(c.start < e and s < c.end for s, e in spans.get(c.article_id, ())):
-                continue
-            spans.setdefault(c.article_id, []).append((c.start, c.end))
-            kept.append(c)
+            if not any(c.start < e and s < c.end for s, e in spans.get(c.article_id, ())):
+                spans.setdefault(c.article_id, []).append((c.start, c.end))
+                kept.append(c)
+
+        for id_ in order:
             if len(kept) == pool:
                 break
+            keep(id_)
+        if rerank:
+            # Fusion averages ranks: a chunk third by meaning but far down the keyword ranking ("Voters
+            # in France chose Emmanuel Macron", asked about the "French Presidential Election") fell
+            # below the fused top 20. Each first stage's own best are read by the cross-encoder too.
+            for id_ in [*d_ids[:RERANK_EACH_STAGE].tolist(), *b_ids[:RERANK_EACH_STAGE].tolist()]:
+                if id_ in rows and rows[id_] not in kept:
+                    keep(id_)
 
         probs: dict[int, float] = {}
         if rerank and kept:
@@ -180,7 +194,7 @@ class Retriever:
                     text=c.text,
                     start=c.start,
                     end=c.end,
-                    score=float(tier(c) + (prob if prob is not None else fused[c.id])),
+                    score=float(tier(c) + prob if prob is not None else candidate_tier(c) + fused[c.id]),
                     dense_score=float(dense[c.id]),
                     url=url,
                     rerank_score=prob,
@@ -202,11 +216,16 @@ class Retriever:
             f"{listing or 'none, the index is empty'}."
         )
 
-    def _rare_term_hits(self, question: str, allowed: np.ndarray | None) -> tuple[list[int], list[set[str]]]:
+    def _rare_term_hits(
+        self, question: str, allowed: np.ndarray | None
+    ) -> tuple[list[int], list[tuple[str, set[str]]]]:
         """Chunks that contain a rare exact name or id of the question, and per term its articles.
 
         Dense retrieval puts "Zorvik004" next to "Zorvik016" and BM25 alone is outvoted in the fusion,
-        so an exact match of a rare term (in few articles: high IDF) is made a ranking tier of its own.
+        so a chunk with a rare term (in few articles: high IDF) is always a candidate, and an exact id
+        is a ranking tier of its own. A plain name is not: the cross-encoder reads "Voters in France
+        chose Emmanuel Macron" as the answer to "Who won the French Presidential Election 2017?",
+        which a tier for the word "French" put below three articles that only mention the election.
         Common names ("Mexico" in every article) and numbers are left to the fusion.
         """
         ix = self.index
@@ -217,7 +236,7 @@ class Retriever:
             return [], []
         share_cap = math.floor(RARE_ARTICLE_SHARE * ix.catalog.n_articles)
         hit_ids: list[int] = []
-        articles_of_term: list[set[str]] = []
+        articles_of_term: list[tuple[str, set[str]]] = []
         for term in names:
             max_articles = max(RARE_MIN_ARTICLES_ID, share_cap) if terms.is_identifier(term) else share_cap
             if max_articles < 1:
@@ -230,7 +249,7 @@ class Retriever:
             arts = {c.article_id for c in exact}
             if arts and len(arts) <= max_articles:
                 hit_ids.extend(c.id for c in exact)
-                articles_of_term.append(arts)
+                articles_of_term.append((term, arts))
         return hit_ids, articles_of_term
 
     def get_article(self, article_id: str) -> Article:

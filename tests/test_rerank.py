@@ -99,3 +99,22 @@ def test_reranking_puts_the_answer_first(retriever):
     first_fused = {q: quote in fused.retrieve(q, k=1)[0].text for q, quote in QUESTIONS}
     assert all(first.values()), [q for q, ok in first.items() if not ok]
     assert sum(first.values()) >= sum(first_fused.values())
+
+
+def test_each_first_stages_best_chunks_are_reranked_beyond_the_fused_pool(retriever, monkeypatch):
+    """With a fused pool of one chunk, the cross-encoder still reads the dense and keyword top 5."""
+    read: list[str] = []
+    real = get_reranker()
+
+    class Reading:
+        def score(self, query, texts):
+            read.extend(texts)
+            return real.score(query, texts)
+
+    monkeypatch.setattr(rerank, "get_reranker", lambda: Reading())
+    question = "How old is Antony Blinken?"
+    narrow = Retriever(retriever.index, retriever.embedder, replace(retriever.settings, rerank_candidates=1))
+    passages = narrow.retrieve(question, k=1)
+    # one fused candidate, plus the stages' top 5 less the chunks that overlap one already read
+    assert len(read) >= 3 and len(set(read)) == len(read)
+    assert "Blinken, 61" in passages[0].text
