@@ -5,7 +5,8 @@
 Every model call of an answer is recorded (the streamed answer, and any rewrite or verification call),
 with the engine's own figures: prompt tokens, the prompt tokens its cache skipped (llama.cpp
 ``cache_n``), prefill time, decode speed. Per question: retrieval ms, the answer call's prompt tokens,
-cached tokens, engine prefill, time to first token, decode tokens/s, the other calls, total seconds.
+cached tokens, engine prefill, time to first token, decode tokens/s, the other calls, total seconds;
+and, as the chat sees them, when the sources are shown and when the answer's first text is.
 Summary: mean and p95 prompt tokens, p50 total, and so on. Questions abstained on before generation
 have no model figures. The machine's load is printed first: figures drift with it.
 """
@@ -87,6 +88,7 @@ def main() -> None:
     from qa.config import Settings
     from qa.index import ensure_index
     from qa.llm import get_llm
+    from qa.types import Delta, Final, Sources
 
     try:
         from qa.engine import warm
@@ -124,15 +126,42 @@ def main() -> None:
     print(header)
     print("-" * len(header))
     got: dict[str, list[float]] = {
-        k: [] for k in ("retr", "prompt", "cached", "prefill", "ttft", "tps", "total", "other_ms", "other_n")
+        k: []
+        for k in (
+            "retr",
+            "sources",
+            "prompt",
+            "cached",
+            "prefill",
+            "ttft",
+            "visible",
+            "tps",
+            "total",
+            "other_ms",
+            "other_n",
+        )
     }
     records = []
     for r in rows:
         llm.calls.clear()
         history = r.get("history")
-        a = pipeline.ask(
+        t0 = time.perf_counter()
+        a, visible_ms, sources_ms = None, None, None
+        # as the chat sees it: sources, then the first streamed text of the answer, then the final answer
+        for event in pipeline.ask_stream(
             r["question"], history=[(h["question"], h["answer"]) for h in history] if history else None
-        )
+        ):
+            if isinstance(event, Sources) and sources_ms is None:
+                sources_ms = (time.perf_counter() - t0) * 1000
+            elif isinstance(event, Delta) and visible_ms is None:
+                visible_ms = (time.perf_counter() - t0) * 1000
+            elif isinstance(event, Final):
+                a = event.answer
+        assert a is not None
+        if sources_ms is not None:
+            got["sources"].append(sources_ms)
+        if visible_ms is not None:
+            got["visible"].append(visible_ms)
         tm = a.timings
         main_call = next((c for kind, c in llm.calls if kind == "stream"), None)
         others = [c for kind, c in llm.calls if kind != "stream"]
@@ -187,10 +216,12 @@ def main() -> None:
     print("-" * len(header))
     for key, label in (
         ("retr", "retrieval ms"),
+        ("sources", "sources shown ms"),
         ("prompt", "answer prompt tokens"),
         ("cached", "of which cached"),
         ("prefill", "engine prefill ms"),
         ("ttft", "time to first token ms"),
+        ("visible", "first answer text ms"),
         ("tps", "decode tokens/s"),
         ("other_n", "other calls / question"),
         ("other_ms", "other calls ms"),
