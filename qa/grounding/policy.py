@@ -276,15 +276,7 @@ class Grounder:
                 )
                 return None
             chosen = other
-        if not relevant(
-            self.in_context(ev, [chosen])[chosen.n],
-            reranked=ev.reranked,
-            question=ev.question,
-            evidence=ev.context[chosen.n],
-            min_rerank=s.min_verify_rerank,
-            min_cov=s.min_coverage,
-            min_cos=s.min_relevance,
-        ):
+        if not self._about(ev, chosen, self.in_context(ev, [chosen])[chosen.n], s.min_verify_rerank):
             log.info(
                 "dropped claim %r: sentence %d is not about the question (%.3f)",
                 claim,
@@ -293,6 +285,20 @@ class Grounder:
             )
             return None
         return chosen
+
+    def _about(self, ev: Evidence, x: Sentence, rel: float, min_rerank: float) -> bool:
+        """Sentence ``x`` is about the question: its cross-encoder relevance ``rel`` reaches ``min_rerank``
+        (without the reranker: word coverage of its context, or cosine)."""
+        s = self.settings
+        return relevant(
+            rel,
+            reranked=ev.reranked,
+            question=ev.question,
+            evidence=ev.context[x.n],
+            min_rerank=min_rerank,
+            min_cov=s.min_coverage,
+            min_cos=s.min_relevance,
+        )
 
     def _recover(
         self, ev: Evidence, claim: str, cited: list[Sentence], prompt: list[Message], judge: Judge
@@ -307,15 +313,7 @@ class Grounder:
             return None
         rel = self.in_context(ev, cited)
         top = max(cited, key=lambda x: rel[x.n])
-        if self.unbound(ev, top) or not relevant(
-            rel[top.n],
-            reranked=ev.reranked,
-            question=ev.question,
-            evidence=ev.context[top.n],
-            min_rerank=s.min_recover_rerank,
-            min_cov=s.min_coverage,
-            min_cos=s.min_relevance,
-        ):
+        if self.unbound(ev, top) or not self._about(ev, top, rel[top.n], s.min_recover_rerank):
             return None
         found = answer_options(claim, top.text, ev.question, own=False)
         if found is None:
