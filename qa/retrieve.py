@@ -135,8 +135,10 @@ class Retriever:
         def candidate_tier(c: ChunkRow) -> int:  # a rare name or id: reranked whatever the fusion says
             return sum(c.article_id in arts for _, arts in articles_of_term)
 
+        id_articles = [arts for term, arts in articles_of_term if terms.is_identifier(term)]
+
         def tier(c: ChunkRow) -> int:  # an exact id: first whatever the cross-encoder says
-            return sum(c.article_id in arts for term, arts in articles_of_term if terms.is_identifier(term))
+            return sum(c.article_id in arts for arts in id_articles)
 
         dense = dict(zip(d_ids.tolist(), d_scores.tolist(), strict=True))
         order = sorted(
@@ -164,8 +166,8 @@ class Retriever:
             # in France chose Emmanuel Macron", asked about the "French Presidential Election") fell
             # below the fused top 20. Each first stage's own best are read by the cross-encoder too.
             for id_ in [*d_ids[:RERANK_EACH_STAGE].tolist(), *b_ids[:RERANK_EACH_STAGE].tolist()]:
-                if id_ in rows and rows[id_] not in kept:
-                    keep(id_)
+                if id_ in rows:
+                    keep(id_)  # a chunk already kept overlaps itself: skipped
 
         probs: dict[int, float] = {}
         if rerank and kept:

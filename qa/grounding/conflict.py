@@ -6,7 +6,6 @@ words and numbers that the answer adds to the question. Two articles that agree 
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from dataclasses import dataclass
 from qa.grounding.reply import strip_markers
 from qa.grounding.text import (
     META,
+    MONTHS,
     QUESTION_WORDS,
     contains_phrase,
     numbers,
@@ -26,12 +26,6 @@ from qa.grounding.text import (
 from qa.types import Citation
 
 _YES_NO = wordset("yes no")
-# month names and their abbreviations ("sept" too) → month number
-_MONTHS = {
-    **{m.lower(): i for i, m in enumerate(calendar.month_name) if m},
-    **{m.lower(): i for i, m in enumerate(calendar.month_abbr) if m},
-    "sept": 9,
-}
 # Times told relative to the day an article was written: "last week" and "Thursday" can be one day.
 _RELATIVE_TIME = wordset(
     """yesterday today tomorrow tonight ago last next this earlier later recently week weekend
@@ -82,7 +76,7 @@ class Version:
 
 def _months(text: str) -> set[str]:
     """Month names as keys that compare like numbers: "May 2023" and "June 2023" differ."""
-    return {f"month:{_MONTHS[w]}" for w in words(text) if w in _MONTHS}
+    return {f"month:{MONTHS[w]}" for w in words(text) if w in MONTHS}
 
 
 def answer_key(answer: str, question: str) -> tuple[set[str], set[str]]:

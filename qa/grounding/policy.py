@@ -447,15 +447,17 @@ class Grounder:
         found = answer_options(answer, s.text, ev.question, own=False)
         if found is None:
             return None
-        untyped = answer_options(answer, s.text, ev.question, own=False, typed=False)
-        if len(found[0]) == 1 and not is_figure(found[0][0]) and untyped and len(untyped[0]) == 1:
+        if len(found[0]) == 1 and not is_figure(found[0][0]):
             # The sentence's only name or date, in a sentence already found relevant and bound to the
             # asked names and years: that is its answer. Asked anyway, the model, having just answered
             # from another article, says "none" to the other version ("Baker Mayfield won the 2012
             # Heisman"). A lone figure is asked about: it often counts something else ("three outlying
             # villages" for the price of a van, the score "3-1" for the number of spectators); so is the
-            # one place among several names ("from Cuba" in a sentence about who travelled).
-            return found[0][0]
+            # one place among several names ("from Cuba" in a sentence about who travelled), hence the
+            # names are counted again without the question's kind, here only, where it decides.
+            untyped = answer_options(answer, s.text, ev.question, own=False, typed=False)
+            if untyped is not None and len(untyped[0]) == 1:
+                return found[0][0]
         if judge is None:
             return None
         choice = self._choose(s, found[0], prompt, judge)

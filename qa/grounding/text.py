@@ -25,6 +25,18 @@ STOP = wordset(
     once said says say according tell told us"""
 )
 QUESTION_WORDS = wordset("what which who whom whose when where why how")
+# Month names in English, whatever the process locale (``calendar`` follows it), and their short forms.
+MONTH_NAMES = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+MONTH_ABBREVIATIONS = (*(m[:3] for m in MONTH_NAMES), "Sept")
+# folded name or short form → month number
+MONTHS = {
+    w.lower(): i
+    for i, m in enumerate(MONTH_NAMES, 1)
+    for w in (m, *(a for a in MONTH_ABBREVIATIONS if m.startswith(a)))
+}
 # Words an answer may add around the facts without making a claim of its own.
 META = wordset(
     """article articles report reports reported according mention mentioned state stated states answer

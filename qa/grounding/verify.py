@@ -20,6 +20,8 @@ from qa.grounding.sentences import Sentence
 from qa.grounding.terms import specific_terms
 from qa.grounding.text import (
     META,
+    MONTH_ABBREVIATIONS,
+    MONTH_NAMES,
     QUESTION_WORDS,
     contains_phrase,
     coverage,
@@ -106,7 +108,7 @@ def keep_order(sentences: Sequence[Sentence]) -> list[Sentence]:
 
 
 # Options for the model's check: phrases of the cited sentence of the same kind as the answer.
-_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+_MONTHS = "|".join(MONTH_NAMES)
 _FIGURE_OR_DATE = re.compile(
     rf"\b(?:(?:{_MONTHS})\.? \d{{1,2}}(?:st|nd|rd|th)?(?!\d)(?:,? (?:of )?\d{{4}})?"
     rf"|\d{{1,2}}(?:st|nd|rd|th)? (?:{_MONTHS})(?:,? \d{{4}})?|(?:{_MONTHS}),? \d{{4}})"
@@ -125,7 +127,7 @@ _NAME = re.compile(
 _LEADING = re.compile(r"^(?:The|A|An|In|On|At|By|For|But|And|Mr|Mrs|Ms|Dr)\.?\s+(?=[A-Z])")
 
 
-_MONTH = re.compile(rf"\b(?:(?:{_MONTHS})\b|(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?(?= \d))")
+_MONTH = re.compile(rf"\b(?:(?:{_MONTHS})\b|(?:{'|'.join(MONTH_ABBREVIATIONS)})\.?(?= \d))")
 
 
 def _kind(phrase: str) -> str:
