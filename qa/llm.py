@@ -40,6 +40,7 @@ from urllib.parse import urlparse
 
 from qa.config import Settings
 from qa.errors import LLMError
+from qa.grammar import Prefill, prefill
 
 Message = dict[str, Any]
 
@@ -237,6 +238,8 @@ class LLMClient:
         # capabilities learned from the endpoint, remembered for this client
         self.json_schema_supported = True
         self.stream_usage_supported = True
+        # the embedded llama.cpp continues a trailing assistant turn: a JSON reply's opening is prefilled
+        self.prefill_supported = not settings.base_url
 
     # -- connection -----------------------------------------------------------------------------
 
@@ -306,12 +309,22 @@ class LLMClient:
 
     # -- requests -------------------------------------------------------------------------------
 
+    def _prefill(self, schema: dict[str, Any] | None) -> Prefill | None:
+        return prefill(schema) if self.prefill_supported else None
+
     def _request_args(
-        self, messages: Sequence[Message], schema: dict[str, Any] | None, max_tokens: int, temperature: float
+        self,
+        messages: Sequence[Message],
+        schema: dict[str, Any] | None,
+        max_tokens: int,
+        temperature: float,
+        opening: Prefill | None = None,
     ) -> dict[str, Any]:
         msgs = [dict(m) for m in messages]
         args: dict[str, Any] = {"max_tokens": max_tokens, "temperature": temperature}
-        if schema is not None:
+        if opening is not None:
+            msgs.append({"role": "assistant", "content": opening.prefix})
+        elif schema is not None:
             if self.json_schema_supported:
                 args["response_format"] = {
                     "type": "json_schema",
@@ -329,9 +342,14 @@ class LLMClient:
                     },
                 )
         args["messages"] = msgs
+        extra: dict[str, Any] = {}
         if not self.settings.base_url:
             # llama.cpp: reuse the KV cache of the longest matching prefix (the fixed instructions)
-            args["extra_body"] = {"cache_prompt": True}
+            extra["cache_prompt"] = True
+        if opening is not None:
+            extra["grammar"] = opening.grammar
+        if extra:
+            args["extra_body"] = extra
         return args
 
     def _deadline(self, deadline: float | None) -> float:
@@ -349,10 +367,16 @@ class LLMClient:
         )
 
     def _rejected_schema(self, e: Exception, schema: dict[str, Any] | None) -> bool:
-        """A 400 while json_schema was requested: switch this client to json_object for good."""
+        """A 400 while a prefill or json_schema was requested: fall back (prefill → json_schema →
+        json_object) for good."""
         import openai
 
-        if schema is not None and self.json_schema_supported and isinstance(e, openai.BadRequestError):
+        if schema is None or not isinstance(e, openai.BadRequestError):
+            return False
+        if self._prefill(schema) is not None:
+            self.prefill_supported = False
+            return True
+        if self.json_schema_supported:
             self.json_schema_supported = False
             return True
         return False
@@ -381,7 +405,8 @@ class LLMClient:
         while attempt < attempts:
             if time.monotonic() >= deadline:
                 raise self._late(deadline)
-            args = self._request_args(messages, schema, max_tokens, temperature)
+            opening = self._prefill(schema)
+            args = self._request_args(messages, schema, max_tokens, temperature, opening)
             t0 = time.perf_counter()
             watch = self._local.watch = _Watch(deadline)
             try:
@@ -391,6 +416,8 @@ class LLMClient:
                 text = choice.message.content or ""
                 if not text.strip():
                     raise _Retry("the model returned an empty answer")
+                if opening is not None:
+                    text = opening.whole(text)
                 if schema is not None:
                     _check_json(text, schema)
                 usage = resp.usage
@@ -471,7 +498,8 @@ class LLMClient:
                 raise LLMError("The answer was cancelled.")
             if time.monotonic() >= deadline:
                 raise self._late(deadline)
-            args = self._request_args(messages, schema, max_tokens, temperature)
+            opening = self._prefill(schema)
+            args = self._request_args(messages, schema, max_tokens, temperature, opening)
             if self.stream_usage_supported:
                 args["stream_options"] = {"include_usage": True}
             t0 = time.perf_counter()
@@ -506,6 +534,8 @@ class LLMClient:
                             if delta:
                                 if ttft_ms is None:
                                     ttft_ms = (time.perf_counter() - t0) * 1000
+                                    if opening is not None:
+                                        delta = opening.whole(delta)
                                 parts.append(delta)
                                 chars += len(delta)
                                 yield delta

@@ -51,7 +51,10 @@ class ReplayLLM:
         self._db.commit()
 
     def _key(self, kind: str, messages: Sequence[Message], schema: Any, max_tokens: int, temp: float) -> str:
-        blob = json.dumps([self.model_tag, kind, list(messages), schema, max_tokens, temp], sort_keys=True)
+        key: list[Any] = [self.model_tag, kind, list(messages), schema, max_tokens, temp]
+        if schema is not None and getattr(self.llm, "prefill_supported", False):
+            key.append("prefill")  # the reply's opening is given, not generated (qa.grammar)
+        blob = json.dumps(key, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()
 
     def _get(self, key: str) -> Completion | None:

@@ -35,7 +35,7 @@ Fault modes (``Fault.*`` constants, or their string values):
                    Both count the client's hang-up in ``disconnects`` and set the ``disconnected`` event.
 
 Switches: ``reject_json_schema`` (answer 400 to ``response_format.type == "json_schema"``, as some
-endpoints do), ``send_usage`` (False: ignore ``stream_options.include_usage``), ``send_timings``
+endpoints do), ``reject_grammar`` (answer 400 to a llama.cpp ``grammar``), ``send_usage`` (False: ignore ``stream_options.include_usage``), ``send_timings``
 (False: no llama.cpp ``timings``), ``chunk_chars`` (size of stream deltas), ``delay_s`` (sleep before
 the first delta / the response), ``models`` (ids listed by /v1/models).
 """
@@ -113,6 +113,7 @@ class StubLLM:
         self.delay_s = 0.0
         self.chunk_chars = 4
         self.reject_json_schema = False
+        self.reject_grammar = False
         self.send_usage = True
         self.send_timings = True
         self.models = ["stub"]
@@ -275,6 +276,9 @@ class _Handler(BaseHTTPRequestHandler):
         with stub._lock:
             stub.requests.append(req)
         fmt = (req.get("response_format") or {}).get("type")
+        if stub.reject_grammar and "grammar" in req:
+            self._error(400, "grammar is not supported")
+            return
         if stub.reject_json_schema and fmt == "json_schema":
             self._error(400, "response_format json_schema is not supported")
             return

@@ -205,7 +205,10 @@ def test_engine_stream(tiny_llm: LLMClient) -> None:
 
 
 @pytest.mark.engine
-def test_engine_json_schema(tiny_llm: LLMClient) -> None:
+@pytest.mark.parametrize("prefilled", [True, False])
+def test_engine_json_schema(tiny_llm: LLMClient, prefilled: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    # prefilled: the opening is given and a GBNF grammar holds the rest (qa.grammar); else the schema
+    monkeypatch.setattr(tiny_llm, "prefill_supported", prefilled)
     msgs = [
         {"role": "system", "content": 'Reply in JSON like {"answer": "...", "ids": [1]}.'},
         {
@@ -219,6 +222,22 @@ def test_engine_json_schema(tiny_llm: LLMClient) -> None:
     assert set(value) == {"answer", "ids"}
     assert isinstance(value["answer"], str)
     assert all(isinstance(i, int) for i in value["ids"])
+    s = tiny_llm.stream(msgs, schema=ANSWER_SCHEMA, max_tokens=120)
+    deltas = list(s)
+    assert s.result is not None and json.loads(s.result.text).keys() == {"answer", "ids"}
+    # prefilled, the first delta already carries the opening: no decode step is spent on it
+    assert deltas[0].startswith('{"answer": "') == prefilled
+
+
+@pytest.mark.engine
+def test_engine_prefilled_choice_is_one_of_the_options(tiny_llm: LLMClient) -> None:
+    from qa.grounding.verify import choice_schema
+
+    options = ['the "old" bridge', "Zürich", "1,870"]
+    msgs = [{"role": "user", "content": "Where is the bridge? Choose one."}]
+    c = tiny_llm.complete(msgs, schema=choice_schema(options), max_tokens=24)
+    assert tiny_llm.prefill_supported  # the embedded engine took the grammar
+    assert json.loads(c.text)["choice"] in [*options, "none"]
 
 
 @pytest.mark.engine

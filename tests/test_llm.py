@@ -379,3 +379,37 @@ def test_qa_ask_with_an_endless_model_falls_back_within_the_deadline(
     assert answer.extractive and answer.notice  # quoted sentences, and a note saying why
     assert stub_llm.request_count == 1
     assert stub_llm.disconnected.wait(10)
+
+
+def test_prefill_sends_the_opening_and_the_grammar_of_the_rest(
+    stub_settings: Settings, stub_llm: StubLLM
+) -> None:
+    llm = LLMClient(stub_settings)
+    llm.prefill_supported = True  # as for the embedded engine
+    stub_llm.push('Paris", "ids": [1]}')  # a stream carries the continuation only
+    s = llm.stream(MSGS, schema=SCHEMA, max_tokens=50)
+    deltas = list(s)
+    assert deltas[0].startswith('{"answer": "')
+    assert s.result is not None and json.loads(s.result.text) == {"answer": "Paris", "ids": [1]}
+    req = stub_llm.last_request
+    assert req["messages"][-1] == {"role": "assistant", "content": '{"answer": "'}
+    assert req["grammar"].startswith("root ::= char*") and "response_format" not in req
+    # a whole reply that echoes the opening is not given it twice
+    stub_llm.push('{"answer": "Lyon", "ids": []}')
+    assert json.loads(llm.complete(MSGS, schema=SCHEMA, max_tokens=50).text)["answer"] == "Lyon"
+    stub_llm.push('Nice", "ids": [2]}')
+    assert json.loads(llm.complete(MSGS, schema=SCHEMA, max_tokens=50).text)["answer"] == "Nice"
+
+
+def test_refused_prefill_falls_back_to_the_schema_and_remembers(
+    stub_settings: Settings, stub_llm: StubLLM
+) -> None:
+    stub_llm.reject_grammar = True
+    stub_llm.responder = lambda req: json.dumps({"answer": "ok", "ids": [2]})
+    llm = LLMClient(stub_settings)
+    llm.prefill_supported = True
+    assert json.loads(llm.complete(MSGS, schema=SCHEMA, max_tokens=50).text)["ids"] == [2]
+    assert ["grammar" in r for r in stub_llm.requests] == [True, False]
+    assert stub_llm.last_request["response_format"]["type"] == "json_schema"
+    assert json.loads("".join(llm.stream(MSGS, schema=SCHEMA, max_tokens=50)))["answer"] == "ok"
+    assert "grammar" not in stub_llm.last_request and not llm.prefill_supported

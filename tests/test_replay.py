@@ -70,3 +70,17 @@ def test_a_cut_reply_is_not_kept(tmp_path):
     llm.complete(MSG, max_tokens=8)
     llm.complete(MSG, max_tokens=8)
     assert live.calls == 2
+
+
+def test_a_prefilled_reply_is_not_replayed_for_a_schema_one_nor_the_reverse(tmp_path):
+    # the opening given rather than generated (qa.grammar) may change what follows it
+    schema = {"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]}
+    live = Counting()
+    llm = ReplayLLM(live, tmp_path / "calls.db", "model-a")
+    assert llm.complete(MSG, schema=schema, max_tokens=8).text == "reply 1"
+    live.prefill_supported = True
+    assert llm.complete(MSG, schema=schema, max_tokens=8).text == "reply 2"
+    assert llm.complete(MSG, max_tokens=8).text == "reply 3"  # no schema, nothing prefilled
+    live.prefill_supported = False
+    assert llm.complete(MSG, schema=schema, max_tokens=8).text == "reply 1"
+    assert llm.complete(MSG, max_tokens=8).text == "reply 3"

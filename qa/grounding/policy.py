@@ -40,6 +40,7 @@ from qa.grounding.verify import (
     choice_schema,
     claims_of,
     is_figure,
+    is_value,
     relevant,
 )
 from qa.types import Citation, Passage
@@ -309,11 +310,11 @@ class Grounder:
         sentence, and only when it is bound to the question and about it: one short call at most.
         """
         s = self.settings
-        if not cited:
-            return None
+        if not cited or not is_value(claim, ev.question):
+            return None  # a name or description is not re-chosen: "National Guard" is no description
         rel = self.in_context(ev, cited)
         top = max(cited, key=lambda x: rel[x.n])
-        if self.unbound(ev, top) or not self._about(ev, top, rel[top.n], s.min_recover_rerank):
+        if top.asks or self.unbound(ev, top) or not self._about(ev, top, rel[top.n], s.min_recover_rerank):
             return None
         found = answer_options(claim, top.text, ev.question, own=False)
         if found is None:
@@ -374,13 +375,25 @@ class Grounder:
         first = draft.citations[0]
         candidates = self._candidates(ev, primary, answer)
         versions = [conflicts.Version(answer, first)]
-        for cand in candidates[: s.max_conflict_candidates]:
+        # The budget is of model calls and versions, not of candidates: articles that repeat the answer
+        # ("premieres Sunday, November 17") cost no call and must not crowd out the one that differs.
+        calls = 0
+
+        def counted(messages: list[Message], schema: dict[str, Any], max_tokens: int) -> str | None:
+            nonlocal calls
+            calls += 1
+            assert judge is not None
+            return judge(messages, schema, max_tokens)
+
+        for cand in candidates:
+            if calls >= s.max_conflict_candidates or len(versions) > s.max_conflict_candidates:
+                break
             log.debug("candidate %d of %s, relevance %.3f", cand.n, cand.article_id, ev.rel[cand.n])
             if conflicts.states(ev.context[cand.n], answer, ev.question):
                 continue  # it says the same: agreement
-            value = self._extract(ev, cand, answer, prompt, judge)
-            if not value or conflicts.agrees(answer, value, ev.question):
-                continue
+            value = self._extract(ev, cand, answer, prompt, counted if judge is not None else None)
+            if not value or any(conflicts.agrees(v.value, value, ev.question) for v in versions):
+                continue  # the answer, or a version already shown
             c = make_citation(len(versions) + 1, cand, ev.passages[cand.passage], ev.texts[cand.article_id])
             if c is None:
                 continue
@@ -403,7 +416,9 @@ class Grounder:
         pool = [
             x
             for x in ev.sentences
-            if x.article_id != primary.article_id and answer_options(answer, x.text, ev.question, own=False)
+            if x.article_id != primary.article_id
+            and not x.asks
+            and answer_options(answer, x.text, ev.question, own=False)
         ]
         if not pool:
             return []

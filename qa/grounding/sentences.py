@@ -24,6 +24,11 @@ class Sentence:
     text: str
     passage: int  # index into the passages list
 
+    @property
+    def asks(self) -> bool:
+        """A question states nothing: "What would a Nolan-directed Avengers look like?" answers none."""
+        return self.text.rstrip(" \"'”’)]").endswith("?")
+
 
 def number_sentences(
     passages: Sequence[Passage], article_text: Callable[[str], str] | None = None

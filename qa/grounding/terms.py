@@ -158,6 +158,21 @@ def _lexicon() -> frozenset[str]:
     return frozenset(w for w in lines if w.isalpha())
 
 
+def name_runs(question: str) -> list[list[str]]:
+    """The question's names as written together: "Golden Globe Awards", "Blinken" (folded words)."""
+    runs: list[list[str]] = []
+    last = -2
+    for i, tok in enumerate(WORD.findall(question)):
+        if tok[:1].isdigit() or not _is_name(tok, first=i == 0):
+            continue
+        if i == last + 1 and runs:
+            runs[-1].append(_bare(fold(tok)))
+        else:
+            runs.append([_bare(fold(tok))])
+        last = i
+    return runs
+
+
 def specific_terms(question: str) -> set[str]:
     """Terms a passage must contain to answer the question: numbers written in digits, names and ids.
 
@@ -216,7 +231,15 @@ def missing_terms(question: str, evidence: str) -> set[str]:
     ev_stems = set(_stemmer().stemWords(sorted(ev_words)))
     # "season 4" is "the fourth season" in an article
     ev_numbers = numbers(evidence) | {ORDINALS[w] for w in ev_words if w in ORDINALS}
-    return {t for t in specific_terms(question) if not term_in(t, ev_words, ev_stems, ev_numbers)}
+    missing = {t for t in specific_terms(question) if not term_in(t, ev_words, ev_stems, ev_numbers)}
+    # Title case makes names of common words, which news shortens: "the 77th Golden Globes" is the
+    # "Golden Globe Awards". A name of several words is there when half of them are and every missing
+    # one is a common word; its rare words ("Zorvik", "Blinken") are always required.
+    for run in name_runs(question):
+        gone = missing.intersection(run)
+        if len(run) >= 2 and gone and 2 * len(gone) <= len(run) and gone <= _lexicon():
+            missing -= gone
+    return missing
 
 
 MIN_RESPELL_RATIO = 80.0  # "soldirs" → "soldiers" (93), "imigration" → "immigration" (95)

@@ -17,11 +17,12 @@ from collections.abc import Iterable, Sequence
 
 from qa.grounding.reply import strip_markers
 from qa.grounding.sentences import Sentence
-from qa.grounding.terms import specific_terms
+from qa.grounding.terms import CALENDAR, specific_terms
 from qa.grounding.text import (
     META,
     MONTH_ABBREVIATIONS,
     MONTH_NAMES,
+    NUMERALS,
     QUESTION_WORDS,
     contains_phrase,
     coverage,
@@ -60,17 +61,35 @@ def support(claim: str, evidence: str, question: str = "") -> float:
     return len(claim_stems & stems(evidence)) / len(claim_stems)
 
 
+def states_itself(claim: str, sentence: str, question: str) -> bool:
+    """The sentence alone holds the claim's figures and at least half of what the claim adds to the
+    question. The sentence before may bind the answer to the question ("Blinken, 61" after the one that
+    names him), never state it: the quote shown must hold the answer ("Hinako Shibuno" is no answer
+    cited to "The event will be the first major of 2020", which follows the sentence naming her).
+    """
+    text = strip_markers(claim)
+    figures = numbers(text) - numbers(question)
+    if not figures <= numbers(sentence):
+        return False
+    added = stems(text) - stems(question)
+    if not added:
+        return True
+    return len(added & stems(sentence)) + len(figures) >= 0.5 * (len(added) + len(figures))
+
+
 def best_support(
     claim: str, candidates: Iterable[Sentence], question: str, context: dict[int, str], rel: dict[int, float]
 ) -> tuple[float, Sentence | None]:
     """The sentence that best supports ``claim``; ties broken by its relevance to the question.
 
     A sentence that supports the claim alone beats one that needs the sentence before it, so a citation
-    next to the fact moves onto the fact.
+    next to the fact moves onto the fact. Questions state nothing, so they support nothing.
     """
     best: tuple[float, float] = (0.0, -1.0)
     chosen: Sentence | None = None
     for s in candidates:
+        if s.asks or not states_itself(claim, s.text, question):
+            continue
         alone = support(claim, s.text, question)
         with_context = support(claim, context.get(s.n, s.text), question) - 0.05
         score = (round(max(alone, with_context), 3), rel.get(s.n, 0.0))
@@ -124,6 +143,8 @@ _NAME = re.compile(
 )
 
 
+# a name ends where a lowercase compound begins: "Christopher Nolan-directed version" → "Christopher Nolan"
+_COMPOUND = re.compile(r"-[a-z].*$", re.S)
 _LEADING = re.compile(r"^(?:The|A|An|In|On|At|By|For|But|And|Mr|Mrs|Ms|Dr)\.?\s+(?=[A-Z])")
 
 
@@ -138,6 +159,12 @@ def _kind(phrase: str) -> str:
     if found and all(len(n) == 4 and n[:2] in ("19", "20") for n in found):
         return "year"
     return "figure"
+
+
+def is_value(claim: str, question: str) -> bool:
+    """The claim gives a figure or a date the question does not: a value, not a name or a description."""
+    text = strip_markers(claim)
+    return bool(numbers(text) - numbers(question)) or _kind(text) == "date"
 
 
 def is_figure(phrase: str) -> bool:
@@ -196,16 +223,19 @@ def answer_options(
     else:
         wh = next((w for w in words(question) if w in QUESTION_WORDS), "")
         found = [
-            _own_part(_LEADING.sub("", m.group(0)).rstrip("."), set(words(question)))
+            _own_part(_COMPOUND.sub("", _LEADING.sub("", m.group(0))).rstrip("."), set(words(question)))
             for m in _NAME.finditer(sentence)
             if not typed or _fits(wh, sentence[: m.start()])
         ]
-        # a name the question gives is not its answer: "Where will Blinken meet López Obrador?"
-        asked = specific_terms(question)
+        found = [o for o in found if not set(words(o)) <= NUMERALS | CALENDAR]  # "Fifty", "December"
+        # A name the question gives is not its answer ("Where will Blinken meet López Obrador?"), nor is
+        # one that shares a word with it: it names what was asked about ("the 2004 Summer Olympics" for
+        # "Which city hosted the olympic games in 2004?", "CFDA Awards" for the Maxwell Award winner).
+        asked, topic = specific_terms(question), stems(question)
         options = [
             o
             for o in dict.fromkeys(found)
-            if fold(o) not in q_fold and stems(o) and not asked & set(words(o))
+            if fold(o) not in q_fold and stems(o) and not asked & set(words(o)) and not topic & stems(o)
         ]
         mine = [o for o in options if contains_phrase(text, o) or contains_phrase(o, text)]
     if not (mine if own else options):

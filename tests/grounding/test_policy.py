@@ -374,3 +374,88 @@ def test_a_sentence_relevant_only_through_its_neighbour_is_no_version(monkeypatc
     # with the floor for the sentence alone lowered, the same sentence would have been offered
     g0 = grounder({"visitors": 0.9}, min_version_rerank=0.0)
     assert g0.ground(ev, reply("An estimated 36,500 visitors.", "36,500", ev=ev), PROMPT, judge).conflict
+
+
+# -- what a quote must hold ------------------------------------------------------------------------
+
+ARTICLES["preview"] = (
+    "Golf preview\n\nHinako Shibuno won the 2019 British Open by two shots. "
+    "The event will be the first women's major golf championship of 2020."
+)
+ARTICLES["musings"] = (
+    "Film musings\n\nWhat would a Christopher Nolan-directed version of The Avengers look like?"
+)
+ARTICLES["credits"] = "Film credits\n\nThe Avengers was directed by Joss Whedon for Marvel Studios."
+META.update(
+    {
+        "preview": ("Fairway Weekly", "2020-01-10"),
+        "musings": ("Screen Notes", "2023-07-21"),
+        "credits": ("Studio Wire", "2012-05-04"),
+    }
+)
+
+
+def test_the_quote_must_hold_the_answer_not_only_the_sentence_before_it():
+    g = grounder({"championship of 2020": 0.95, "british open": 0.6})
+    ev = g.evidence("Who won the British Open golf tournament in 2020?", [passage("preview")])
+    # cited to the 2020 sentence, which names nobody: the name is in the 2019 sentence before it
+    raw = reply("Hinako Shibuno", "championship of 2020", ev=ev)
+    assert g.ground(ev, raw, PROMPT, Judge("Shibuno")) is None
+    # asked about 2019, the sentence that names her is cited
+    ev = g.evidence("Who won the British Open golf tournament in 2019?", [passage("preview")])
+    draft = g.ground(ev, reply("Hinako Shibuno", "championship of 2020", ev=ev), PROMPT, Judge("Shibuno"))
+    assert draft is not None and "Hinako Shibuno won" in draft.citations[0].quote
+
+
+def test_a_question_in_an_article_states_no_answer_and_no_version():
+    g = grounder({"avengers": 0.99})
+    q = "Who directed The Avengers?"
+    ev = g.evidence(q, [passage("musings"), passage("credits")])
+    assert [s.asks for s in ev.sentences] == [True, False]
+    assert g.ground(ev, reply("Christopher Nolan", "Nolan", ev=ev), PROMPT, Judge("Nolan")) is None
+    draft = g.ground(ev, reply("Joss Whedon", "Whedon", ev=ev), PROMPT, Judge("Whedon", "Nolan"))
+    assert draft is not None and not draft.conflict and draft.text == "Joss Whedon [1]"
+
+
+def test_a_description_is_not_re_chosen_as_a_name():
+    g = grounder({"safety officer": 0.9})
+    ev = g.evidence("How did the safety officer describe the frames?", [passage("courier")])
+    judge = Judge("Lena Marsh")
+    # the description is not in the cited sentence: no claim stands, and no name is offered instead
+    raw = reply("The frames were flimsy and old.", "safety officer", ev=ev)
+    assert g.ground(ev, raw, PROMPT, judge) is None
+    assert judge.turns == []
+
+
+ARTICLES["herald"] = "Festival notes\n\nThe Herald counted 1,870 lanterns on the night."
+ARTICLES["gazette"] = "Harbour diary\n\nVolunteers said 1,870 lanterns rose over the water."
+ARTICLES["ledger"] = "Night of lanterns\n\nThe Ledger reported that 2,400 lanterns were released."
+ARTICLES["tribune"] = "Lantern night\n\nOfficials told the Tribune that 2,400 lanterns went up."
+META.update(
+    {
+        "herald": ("The Herald", "2025-06-15"),
+        "gazette": ("Harbour Gazette", "2025-06-16"),
+        "ledger": ("The Ledger", "2025-06-17"),
+        "tribune": ("Valmere Tribune", "2025-06-18"),
+    }
+)
+
+
+def test_articles_that_repeat_the_answer_do_not_crowd_out_the_one_that_differs():
+    g = grounder({"lantern": 0.9}, max_conflict_candidates=2)
+    ev = g.evidence(LANTERNS, [passage("courier"), passage("herald"), passage("gazette"), passage("ledger")])
+    judge = Judge("1,870", "2,400")
+    draft = g.ground(ev, reply("1,870 lanterns were released.", "Organisers", ev=ev), PROMPT, judge)
+    assert draft is not None and draft.conflict
+    assert [c.article_id for c in draft.citations] == ["courier", "ledger"]
+    assert len(judge.turns) <= 1 + 2  # the answer's check, then at most two calls for versions
+
+
+def test_a_version_that_another_article_repeats_is_shown_once():
+    g = grounder({"lantern": 0.9}, max_conflict_candidates=2)
+    ev = g.evidence(LANTERNS, [passage("courier"), passage("ledger"), passage("tribune")])
+    draft = g.ground(
+        ev, reply("1,870 lanterns were released.", "Organisers", ev=ev), PROMPT, Judge("1,870", "2,400")
+    )
+    assert draft is not None and draft.conflict
+    assert len(draft.citations) == 2 and draft.text.count("2,400") == 1

@@ -71,3 +71,24 @@ def test_a_month_answer_is_offered_the_sentences_months_not_the_verb_may():
     assert options == ["June 3, 2024", "May"] and mine == []
     # a figure answer is never offered bare months
     assert answer_options("6,000", "In May about 6,000 came.", "How many came?") == (["6,000"], ["6,000"])
+
+
+def test_numerals_and_lowercase_compounds_are_not_names():
+    q = 'Who is the director of "The Godfather"?'
+    s = 'Fifty years after he gave us "The Godfather," the iconic director is chasing his grandest project.'
+    assert answer_options("Stanley Kubrick", s, q, own=False) is None  # "Fifty" is no director
+    s = "The winner of the 2019 Maxwell Award will be announced in December, on Thursday."
+    assert answer_options("Joe Burrow", s, "Who won the Maxwell Award in 2019?", own=False) is None
+    s = "A Christopher Nolan-directed version of the film and an Obama-era rule"
+    options, _ = answer_options("Joss Whedon", s, "Who directed the film?", own=False)
+    assert options == ["Christopher Nolan", "Obama"]
+
+
+def test_a_name_sharing_a_word_with_the_question_names_the_topic_not_the_answer():
+    q = "Which city hosted the olympic games in 2004?"
+    s = "No fewer than eleven cities, Athens among them, applied to host the 2004 Summer Olympics."
+    options, _ = answer_options("Rome", s, q, own=False)
+    assert options == ["Athens"]
+    s = "2019 CFDA Awards winners: Brandon Maxwell, Rick Owens take top honors."
+    options, _ = answer_options("Joe Burrow", s, "Who is the Maxwell Award winner in 2019?", own=False)
+    assert options == ["Rick Owens"]  # "Brandon Maxwell" holds the asked name, "CFDA Awards" the topic
