@@ -159,16 +159,16 @@ def _lexicon() -> frozenset[str]:
 
 
 def name_runs(question: str) -> list[list[str]]:
-    """The question's names as written together: "Golden Globe Awards", "Blinken" (folded words)."""
+    """The question's names as written together: "Golden Globe Awards", "Blinken" (as written)."""
     runs: list[list[str]] = []
     last = -2
     for i, tok in enumerate(WORD.findall(question)):
         if tok[:1].isdigit() or not _is_name(tok, first=i == 0):
             continue
         if i == last + 1 and runs:
-            runs[-1].append(_bare(fold(tok)))
+            runs[-1].append(tok)
         else:
-            runs.append([_bare(fold(tok))])
+            runs.append([tok])
         last = i
     return runs
 
@@ -236,8 +236,10 @@ def missing_terms(question: str, evidence: str) -> set[str]:
     # "Golden Globe Awards". A name of several words is there when half of them are and every missing
     # one is a common word; its rare words ("Zorvik", "Blinken") are always required.
     for run in name_runs(question):
-        gone = missing.intersection(run)
-        if len(run) >= 2 and gone and 2 * len(gone) <= len(run) and gone <= _lexicon():
+        # title case only ("Awards"): an acronym ("AR") or a mixed-case name is always required
+        common = {_bare(fold(t)) for t in run if t[1:].islower()} & _lexicon()
+        gone = missing.intersection(_bare(fold(t)) for t in run)
+        if len(run) >= 2 and gone and 2 * len(gone) <= len(run) and gone <= common:
             missing -= gone
     return missing
 

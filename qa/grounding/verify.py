@@ -24,6 +24,7 @@ from qa.grounding.text import (
     MONTH_NAMES,
     NUMERALS,
     QUESTION_WORDS,
+    STOP,
     contains_phrase,
     coverage,
     fold,
@@ -194,6 +195,15 @@ def _fits(wh: str, before: str) -> bool:
     return True
 
 
+def _name_shaped(text: str, question: str) -> bool:
+    """Short, or mostly names the question lacks ("Shane Lowry of Ireland"): not a description that
+    mentions some ("Mexico has proposed to President Biden a dialogue between the US and Cuba")."""
+    content = [w for w in text.split() if fold(w) not in STOP]
+    asked = set(words(question))
+    named = sum(1 for m in _NAME.finditer(text) for w in m.group(0).split() if not set(words(w)) <= asked)
+    return len(content) <= 4 or 2 * named >= len(content)
+
+
 def answer_options(
     claim: str, sentence: str, question: str, *, own: bool = True, typed: bool = True
 ) -> tuple[list[str], list[str]] | None:
@@ -221,6 +231,8 @@ def answer_options(
             options = [o for o in options if _kind(o) == _kind(text)]
         mine = [o for o in options if numbers(o) & own_numbers]
     else:
+        if not own and not _name_shaped(text, question):
+            return None  # a description ("agreed that enforcement was needed") has no name for a version
         wh = next((w for w in words(question) if w in QUESTION_WORDS), "")
         found = [
             _own_part(_COMPOUND.sub("", _LEADING.sub("", m.group(0))).rstrip("."), set(words(question)))

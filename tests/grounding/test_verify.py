@@ -92,3 +92,16 @@ def test_a_name_sharing_a_word_with_the_question_names_the_topic_not_the_answer(
     s = "2019 CFDA Awards winners: Brandon Maxwell, Rick Owens take top honors."
     options, _ = answer_options("Joe Burrow", s, "Who is the Maxwell Award winner in 2019?", own=False)
     assert options == ["Rick Owens"]  # "Brandon Maxwell" holds the asked name, "CFDA Awards" the topic
+
+
+def test_a_description_has_no_name_for_another_version():
+    q = "What did Biden and López Obrador agree was urgently needed?"
+    answer = "additional enforcement was urgently needed so that closed ports of entry could reopen"
+    s = "Lopez Obrador discussed migration with Biden as migrants slept outside on Christmas Day."
+    assert answer_options(answer, s, q, own=False) is None
+    assert answer_options("Mayorkas", s, q, own=False) == (["Christmas Day"], [])  # a name answer has one
+    # the question's own names do not make a description a name
+    q = "What dialogue has Mexico proposed to President Joe Biden?"
+    answer = "Mexico has proposed to President Joe Biden a bilateral dialogue between the US and Cuba"
+    s = "President Biden has faced pressure from Republicans over the border."
+    assert answer_options(answer, s, q, own=False) is None
