@@ -213,6 +213,7 @@ def answer_options(
     contains are not candidates. Asking the model to *choose* among them (or "none") binds the answer
     to the question: "1,870" and "36,500" in one sentence, a companion and the person met. With
     ``own=False`` the sentence needs phrases of the kind only, not the claim's own (another version).
+    ``typed=False`` counts every name the sentence gives besides the question's, of any kind.
     """
     text = strip_markers(claim)
     own_numbers = numbers(text) - numbers(question)
@@ -239,15 +240,18 @@ def answer_options(
             for m in _NAME.finditer(sentence)
             if not typed or _fits(wh, sentence[: m.start()])
         ]
-        found = [o for o in found if not set(words(o)) <= NUMERALS | CALENDAR]  # "Fifty", "December"
-        # A name the question gives is not its answer ("Where will Blinken meet López Obrador?"), nor is
-        # one that shares a word with it: it names what was asked about ("the 2004 Summer Olympics" for
-        # "Which city hosted the olympic games in 2004?", "CFDA Awards" for the Maxwell Award winner).
         asked, topic = specific_terms(question), stems(question)
         options = [
             o
             for o in dict.fromkeys(found)
-            if fold(o) not in q_fold and stems(o) and not asked & set(words(o)) and not topic & stems(o)
+            if fold(o) not in q_fold
+            and stems(o)
+            and not asked & set(words(o))  # a name the question gives: "Where will Blinken meet …?"
+            # Of the answer's kind only, so not when counting all the sentence names: a numeral or a
+            # month is no name ("Fifty", "December"), and a name sharing a word with the question
+            # names what was asked about ("the 2004 Summer Olympics", "CFDA Awards" for the Maxwell
+            # Award winner).
+            and not (typed and (set(words(o)) <= NUMERALS | CALENDAR or topic & stems(o)))
         ]
         mine = [o for o in options if contains_phrase(text, o) or contains_phrase(o, text)]
     if not (mine if own else options):

@@ -459,3 +459,21 @@ def test_a_version_that_another_article_repeats_is_shown_once():
     )
     assert draft is not None and draft.conflict
     assert len(draft.citations) == 2 and draft.text.count("2,400") == 1
+
+
+ARTICLES["earnings"] = "Earnings call\n\nTesla CEO Elon Musk said production of the Semi is on hold."
+ARTICLES["supplier"] = (
+    "Battery partner\n\nIn March 2021, the outgoing CEO of Panasonic said it will rely less on Tesla."
+)
+META.update({"earnings": ("Auto Wire", "2021-01-28"), "supplier": ("Tech Daily", "2021-03-30")})
+
+
+def test_a_lone_name_is_taken_as_a_version_only_when_the_sentence_names_nothing_else():
+    # "Panasonic" is the only name of the answer's kind, but the sentence also names a month: the
+    # model is asked, and says none of them is the CEO of Tesla
+    g = grounder({"ceo": 0.99})
+    ev = g.evidence("Who is the CEO of Tesla in 2021?", [passage("earnings"), passage("supplier")])
+    judge = Judge("Musk")
+    draft = g.ground(ev, reply("Elon Musk", "Elon Musk", ev=ev), PROMPT, judge)
+    assert draft is not None and not draft.conflict
+    assert judge.options == [["Panasonic", "none"]]
