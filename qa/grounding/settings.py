@@ -37,8 +37,7 @@ class GroundingSettings:
     min_conflict_rerank: float = 0.30  # read with the sentence before it
     min_version_rerank: float = 0.5  # read alone
     conflict_margin: float = 0.12  # (cosine fallback) nearly as relevant as the answer's sentence
-    # model calls spent on finding other versions, and versions shown besides the answer
-    max_conflict_candidates: int = 2
+    max_conflict_candidates: int = 2  # other articles' sentences read for a version
 
     @classmethod
     def from_settings(cls, settings: Any) -> GroundingSettings:

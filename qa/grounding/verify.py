@@ -146,6 +146,8 @@ _NAME = re.compile(
 
 # a name ends where a lowercase compound begins: "Christopher Nolan-directed version" → "Christopher Nolan"
 _COMPOUND = re.compile(r"-[a-z].*$", re.S)
+# A dateline ("LINDHOLM — ", "NEW YORK (Reuters) -- ") says where the story was filed: no answer's name.
+_DATELINE = re.compile(r"^\s*[A-Z][A-Z.'’ -]{2,}(?:,\s*[A-Z][\w.]*)*\s*(?:\([^)]{1,40}\)\s*)?(?:—|–|--)\s*")
 _LEADING = re.compile(r"^(?:The|A|An|In|On|At|By|For|But|And|Mr|Mrs|Ms|Dr)\.?\s+(?=[A-Z])")
 
 
@@ -196,12 +198,13 @@ def _fits(wh: str, before: str) -> bool:
 
 
 def _name_shaped(text: str, question: str) -> bool:
-    """Short, or mostly names the question lacks ("Shane Lowry of Ireland"): not a description that
-    mentions some ("Mexico has proposed to President Biden a dialogue between the US and Cuba")."""
-    content = [w for w in text.split() if fold(w) not in STOP]
+    """What the answer adds to the question is short, or mostly names ("Tim Buckley is the new CEO of
+    Fidelity"): not a description that mentions some ("Mexico has proposed to President Joe Biden the
+    opening of a dialogue between the US and Cuba")."""
     asked = set(words(question))
+    added = [w for w in text.split() if not set(words(w)) <= asked | STOP]  # what the answer adds
     named = sum(1 for m in _NAME.finditer(text) for w in m.group(0).split() if not set(words(w)) <= asked)
-    return len(content) <= 4 or 2 * named >= len(content)
+    return len(added) <= 2 or 2 * named > len(added)
 
 
 def answer_options(
@@ -237,8 +240,8 @@ def answer_options(
         wh = next((w for w in words(question) if w in QUESTION_WORDS), "")
         found = [
             _own_part(_COMPOUND.sub("", _LEADING.sub("", m.group(0))).rstrip("."), set(words(question)))
-            for m in _NAME.finditer(sentence)
-            if not typed or _fits(wh, sentence[: m.start()])
+            for m in _NAME.finditer(_DATELINE.sub("", sentence))
+            if not typed or _fits(wh, _DATELINE.sub("", sentence)[: m.start()])
         ]
         asked, topic = specific_terms(question), stems(question)
         options = [

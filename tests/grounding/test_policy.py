@@ -427,28 +427,14 @@ def test_a_description_is_not_re_chosen_as_a_name():
     assert judge.turns == []
 
 
-ARTICLES["herald"] = "Festival notes\n\nThe Herald counted 1,870 lanterns on the night."
-ARTICLES["gazette"] = "Harbour diary\n\nVolunteers said 1,870 lanterns rose over the water."
 ARTICLES["ledger"] = "Night of lanterns\n\nThe Ledger reported that 2,400 lanterns were released."
 ARTICLES["tribune"] = "Lantern night\n\nOfficials told the Tribune that 2,400 lanterns went up."
 META.update(
     {
-        "herald": ("The Herald", "2025-06-15"),
-        "gazette": ("Harbour Gazette", "2025-06-16"),
         "ledger": ("The Ledger", "2025-06-17"),
         "tribune": ("Valmere Tribune", "2025-06-18"),
     }
 )
-
-
-def test_articles_that_repeat_the_answer_do_not_crowd_out_the_one_that_differs():
-    g = grounder({"lantern": 0.9}, max_conflict_candidates=2)
-    ev = g.evidence(LANTERNS, [passage("courier"), passage("herald"), passage("gazette"), passage("ledger")])
-    judge = Judge("1,870", "2,400")
-    draft = g.ground(ev, reply("1,870 lanterns were released.", "Organisers", ev=ev), PROMPT, judge)
-    assert draft is not None and draft.conflict
-    assert [c.article_id for c in draft.citations] == ["courier", "ledger"]
-    assert len(judge.turns) <= 1 + 2  # the answer's check, then at most two calls for versions
 
 
 def test_a_version_that_another_article_repeats_is_shown_once():
@@ -477,3 +463,18 @@ def test_a_lone_name_is_taken_as_a_version_only_when_the_sentence_names_nothing_
     draft = g.ground(ev, reply("Elon Musk", "Elon Musk", ev=ev), PROMPT, judge)
     assert draft is not None and not draft.conflict
     assert judge.options == [["Panasonic", "none"]]
+
+
+ARTICLES["wirecup"] = "Cup final\n\nThe winger Weir told Northfield Sports Wire that Castlemere scored twice."
+META["wirecup"] = ("Northfield Sports Wire", "2025-05-18")
+ARTICLES["chronicle"] = "Cup final report\n\nCastlemere's second goal was scored by Tomas Ferreira."
+META["chronicle"] = ("Castlemere Chronicle", "2025-05-18")
+
+
+def test_an_article_naming_its_own_outlet_gives_no_version():
+    g = grounder({"goal": 0.99, "scored": 0.99})
+    ev = g.evidence("Who scored Castlemere's second goal?", [passage("chronicle"), passage("wirecup")])
+    judge = Judge("Northfield Sports Wire", "Ferreira")
+    draft = g.ground(ev, reply("Tomas Ferreira", "Ferreira", ev=ev), PROMPT, judge)
+    assert draft is not None and not draft.conflict
+    assert all("Northfield Sports Wire" not in o for o in sum(judge.options, []))

@@ -102,6 +102,19 @@ def test_a_description_has_no_name_for_another_version():
     assert answer_options("Mayorkas", s, q, own=False) == (["Christmas Day"], [])  # a name answer has one
     # the question's own names do not make a description a name
     q = "What dialogue has Mexico proposed to President Joe Biden?"
-    answer = "Mexico has proposed to President Joe Biden a bilateral dialogue between the US and Cuba"
+    answer = "Mexico has proposed to President Joe Biden the opening of a bilateral dialogue between the US and Cuba"
     s = "President Biden has faced pressure from Republicans over the border."
     assert answer_options(answer, s, q, own=False) is None
+    # an answer that restates the question around a name is a name answer
+    q = "Who is the new CEO of Fidelity Investments?"
+    s = "Abigail Johnson is the new CEO of Fidelity Investments, succeeding her father."
+    assert answer_options("Tim Buckley is the new CEO of Fidelity Investments", s, q, own=False) == (
+        ["Abigail Johnson"],
+        [],
+    )
+
+
+def test_a_dateline_is_no_name():
+    s = "LINDHOLM — Stellan Brenning, the former deputy director, was sentenced by Judge Maria Okonjo-Lind."
+    options, _ = answer_options("Tove Alm", s, "Which judge sentenced Brenning?", own=False)
+    assert options == ["Maria Okonjo-Lind"]  # not "LINDHOLM"
