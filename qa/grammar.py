@@ -44,12 +44,8 @@ def literal(text: str) -> str:
 def _value(schema: dict[str, Any]) -> str | None:
     """The grammar of a whole value (quotes included), or None outside the subset."""
     kind = schema.get("type")
-    if kind == "string" and "enum" in schema:
-        return (
-            "(" + " | ".join(literal(json.dumps(v, ensure_ascii=False)) for v in schema["enum"]) + ") space"
-        )
     if kind == "string":
-        return '"\\"" ' + _chars(schema) + ' "\\"" space'
+        return _string(schema, opened=False)
     if kind == "integer":
         return "integer"
     if kind == "array" and schema.get("items", {}).get("type") == "integer":
@@ -59,9 +55,16 @@ def _value(schema: dict[str, Any]) -> str | None:
     return None
 
 
-def _chars(schema: dict[str, Any]) -> str:
+def _string(schema: dict[str, Any], *, opened: bool) -> str:
+    """A string value (one of its ``enum``, or up to ``maxLength`` characters) to its closing quote;
+    from its opening quote too unless ``opened`` (the prefix ends with it)."""
+    start = 1 if opened else 0
+    if "enum" in schema:
+        quoted = (json.dumps(v, ensure_ascii=False)[start:] for v in schema["enum"])
+        return "(" + " | ".join(literal(q) for q in quoted) + ") space"
     most = schema.get("maxLength")
-    return f"char{{0,{int(most)}}}" if most is not None else "char*"
+    chars = f"char{{0,{int(most)}}}" if most is not None else "char*"
+    return ("" if opened else '"\\"" ') + chars + ' "\\"" space'
 
 
 def prefill(schema: dict[str, Any] | None) -> Prefill | None:
@@ -75,11 +78,7 @@ def prefill(schema: dict[str, Any] | None) -> Prefill | None:
     first = props[names[0]]
     if first.get("type") != "string":
         return None
-    if "enum" in first:
-        head = "(" + " | ".join(literal(json.dumps(v, ensure_ascii=False)[1:]) for v in first["enum"]) + ")"
-    else:
-        head = _chars(first) + ' "\\""'
-    parts = [head + " space"]
+    parts = [_string(first, opened=True)]
     for name in names[1:]:
         value = _value(props[name])
         if value is None:

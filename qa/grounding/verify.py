@@ -148,6 +148,7 @@ _NAME = re.compile(
 _COMPOUND = re.compile(r"-[a-z].*$", re.S)
 # A dateline ("LINDHOLM — ", "NEW YORK (Reuters) -- ") says where the story was filed: no answer's name.
 _DATELINE = re.compile(r"^\s*[A-Z][A-Z.'’ -]{2,}(?:,\s*[A-Z][\w.]*)*\s*(?:\([^)]{1,40}\)\s*)?(?:—|–|--)\s*")
+_NOT_NAMES = NUMERALS | CALENDAR  # "Fifty", "December": capitalised, but no answer to "who"
 _LEADING = re.compile(r"^(?:The|A|An|In|On|At|By|For|But|And|Mr|Mrs|Ms|Dr)\.?\s+(?=[A-Z])")
 
 
@@ -221,7 +222,7 @@ def answer_options(
     text = strip_markers(claim)
     own_numbers = numbers(text) - numbers(question)
     q_fold = fold(question)
-    if own_numbers or _kind(text) == "date":
+    if is_value(text, question):
         spans = list(_FIGURE_OR_DATE.finditer(sentence))
         found = [m.group(0) for m in spans]
         if not own_numbers:  # a month for a month ("In May, Mexico agreed …"), when not inside a date
@@ -238,10 +239,11 @@ def answer_options(
         if not own and not _name_shaped(text, question):
             return None  # a description ("agreed that enforcement was needed") has no name for a version
         wh = next((w for w in words(question) if w in QUESTION_WORDS), "")
+        body = _DATELINE.sub("", sentence)
         found = [
             _own_part(_COMPOUND.sub("", _LEADING.sub("", m.group(0))).rstrip("."), set(words(question)))
-            for m in _NAME.finditer(_DATELINE.sub("", sentence))
-            if not typed or _fits(wh, _DATELINE.sub("", sentence)[: m.start()])
+            for m in _NAME.finditer(body)
+            if not typed or _fits(wh, body[: m.start()])
         ]
         asked, topic = specific_terms(question), stems(question)
         options = [
@@ -254,7 +256,7 @@ def answer_options(
             # month is no name ("Fifty", "December"), and a name sharing a word with the question
             # names what was asked about ("the 2004 Summer Olympics", "CFDA Awards" for the Maxwell
             # Award winner).
-            and not (typed and (set(words(o)) <= NUMERALS | CALENDAR or topic & stems(o)))
+            and not (typed and (set(words(o)) <= _NOT_NAMES or topic & stems(o)))
         ]
         mine = [o for o in options if contains_phrase(text, o) or contains_phrase(o, text)]
     if not (mine if own else options):
