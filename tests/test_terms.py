@@ -7,7 +7,15 @@ import json
 import pytest
 
 from qa.config import PROJECT_ROOT
-from qa.grounding.terms import coverage, is_identifier, missing_terms, numbers, respell, specific_terms
+from qa.grounding.terms import (
+    coverage,
+    is_identifier,
+    missing_terms,
+    names_another_entity,
+    numbers,
+    respell,
+    specific_terms,
+)
 
 
 @pytest.mark.parametrize(
@@ -122,3 +130,67 @@ def test_a_title_cased_name_of_common_words_may_be_shortened_its_rare_words_may_
     assert missing_terms(q, "The Valley Prize went to Ana Ruiz.") == {"zorvik"}  # a rare word stays required
     q = "What is the name of Microsoft's AR headset?"
     assert missing_terms(q, "Microsoft will produce mixed-reality headsets.") == {"ar"}  # so does an acronym
+
+
+ZELDA = "When was The Legend of Zelda: Ocarina of Time released?"
+XENO = "When was xenoblade chronicles X released in Japan?"
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence"),
+    [
+        (
+            ZELDA,
+            "The Legend of Zelda: Ocarina of Time Re-Arranged Album was released on December 22nd, 1999.",
+        ),
+        (XENO, "Xenoblade Chronicles: An RPG game released for the Wii console in June 2010 in Japan."),
+        (XENO, "Xenoblade Chronicles was released in June 2010 in Japan."),  # without the question's "X"
+        (ZELDA, "The Legend of Zelda: Ocarina of Time 3D came out on June 16, 2011."),
+        (XENO, "Xenoblade Chronicles X: Definitive Edition arrives on March 20, 2025."),
+    ],
+)
+def test_a_longer_or_shorter_name_is_another_entity(question: str, sentence: str) -> None:
+    assert names_another_entity(question, sentence)
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence"),
+    [
+        (
+            ZELDA,
+            "The Legend of Zelda: Ocarina of Time () is a Nintendo 64 classic released on November 21, 1998.",
+        ),
+        (XENO, "Xenoblade Chronicles X was published in Japan by Nintendo on April 29, 2015."),
+        # a person or a role after the name does not make it another entity
+        ("Who won the 2019 Australian Open?", "Australian Open Champion Novak Djokovic thanked the crowd."),
+        ("Who is the CEO of Apple in 2021?", "Apple CEO Steve Jobs attends the opening of the store."),
+        ("Who was MVP of Super Bowl LIV?", "Super Bowl LIV MVP Patrick Mahomes threw two touchdowns."),
+        (
+            "When were the Golden Globe Awards held?",
+            "The 77th Golden Globe Awards Ceremony took place on January 5.",
+        ),
+        # an event after the name, and initials in the question ("U.S. Open")
+        (
+            "Who won the women's singles U.S. Open in 2019?",
+            "The US Open Women's Singles Championship is presented by J.P. Morgan.",
+        ),
+        (
+            "Who won the women's singles U.S. Open in 2019?",
+            "Serena Williams lost to Bianca Andreescu on Saturday in the 2019 U.S. Open women's singles final.",
+        ),
+        # a year after the name is the question's date, not part of the name
+        (
+            "What is the release date of God of War (2018)?",
+            "God of War will be released for PS4 on April 20, 2018.",
+        ),
+        # a plain mention beside a longer one: the sentence is about the asked entity too
+        (
+            ZELDA,
+            "The Legend of Zelda: Ocarina of Time, unlike The Legend of Zelda: Ocarina of Time 3D, came in 1998.",
+        ),
+        # one shared word is too little to tell ("Nintendo Switch" in a sentence about Nintendo's CEO)
+        ("Who is the CEO of Nintendo?", "Nintendo Switch sales rose, CEO Shuntaro Furukawa said."),
+    ],
+)
+def test_the_asked_entity_itself_is_not_another(question: str, sentence: str) -> None:
+    assert not names_another_entity(question, sentence)

@@ -290,3 +290,91 @@ def coverage(question: str, evidence: str) -> float:
     if len(q) >= 2 and shared < 2:
         return 0.0
     return shared / len(q)
+
+
+# Words that make a name of common words another work: "… Ocarina of Time Re-Arranged Album", "…:
+# Definitive Edition". Only these: most words after a name are its role or its event ("Australian Open
+# Champion", "US Open Women's Singles Championship"), not another entity.
+_DERIVED = frozenset(
+    _split(
+        """album albums soundtrack soundtracks ost edition editions remaster remastered remake remakes sequel
+    prequel reboot spinoff spin trailer teaser dlc expansion collection trilogy anthology bundle demo beta
+    port remix remixes deluxe definitive anniversary arranged rearranged reissue"""
+    )
+)
+_CONNECTORS = frozenset(_split("of the and de del la le"))  # inside titles: "The Lord of the Rings"
+_JOINS = re.compile(r"\s*[:\-–—]?\s*")  # what may stand between two words of one name
+_INITIAL_JOIN = re.compile(r"\.\s*")  # "U.S. Open"
+_SHORT_PART = re.compile(r"(?:[A-Z]|[IVX]{2,}|\d{1,3}|\d?[A-Z]{1,2}\d?)")  # "X", "III", "2", "3D"
+
+
+def _title_runs(text: str) -> list[list[str]]:
+    """Capitalised runs as written, joined by "of"/"the"/":" ("The Legend of Zelda: Ocarina of Time")."""
+    runs: list[list[str]] = []
+    current: list[str] = []
+    pending: list[str] = []  # connectors waiting for the next capitalised word
+    end = 0
+    for m in WORD.finditer(text):
+        tok = m.group(0)
+        gap = text[end : m.start()]
+        joined = _JOINS.fullmatch(gap) is not None or (
+            len(current[-1:][0] if current else "") == 1 and _INITIAL_JOIN.fullmatch(gap) is not None
+        )
+        end = m.end()
+        if current and not joined:
+            runs.append(current)
+            current, pending = [], []
+        if tok[:1].isupper() or tok[:1].isdigit():
+            current += [*pending, tok] if current else [tok]
+            pending = []
+        elif current and tok.casefold() in _CONNECTORS:
+            pending.append(tok)
+        elif current:
+            runs.append(current)
+            current, pending = [], []
+    if current:
+        runs.append(current)
+    return runs
+
+
+def names_another_entity(question: str, sentence: str) -> bool:
+    """The sentence names the question's name of several words only as part of another one.
+
+    "The Legend of Zelda: Ocarina of Time Re-Arranged Album" is an album, not the game asked about;
+    "Xenoblade Chronicles" (the 2010 game) is not "Xenoblade Chronicles X". A name followed by a
+    short part (a letter, numeral or number) or a word of a derived work ("Album", "Edition") that the
+    question lacks, or a name without the short part the question gives right after it, is another
+    work. A person, role or event after the name ("Apple CEO Tim Cook", "US Open Women's Singles
+    Championship") is not.
+    """
+    q_tokens = WORD.findall(question)
+    q_folded = [_bare(fold(t)) for t in q_tokens]
+    q_stems = stems(question)
+    stem = _stemmer().stemWord
+    other = plain = False
+    for run in _title_runs(sentence):
+        folded = [_bare(fold(t)) for t in run]
+        shared = [
+            i
+            for i, f in enumerate(folded)
+            if len(f) > 1 and f.isalpha() and f not in STOPWORDS and stem(f) in q_stems
+        ]
+        if len(shared) < 2:
+            continue
+        j = shared[-1]
+        tail = folded[j + 1 :]
+        extended = any(
+            (_SHORT_PART.fullmatch(t) or f in _DERIVED) and f not in q_folded
+            for t, f in zip(run[j + 1 :], tail, strict=True)
+        )
+        # the question's name ends in a short part right after the shared words ("… Chronicles X released")
+        at = [k for k, f in enumerate(q_folded) if f == folded[j]]
+        k = at[-1] + 1 if at else len(q_tokens)
+        after = q_tokens[k] if k < len(q_tokens) else ""
+        ends = k + 1 >= len(q_tokens) or not q_tokens[k + 1][:1].isupper()  # not "U" of "U.S. Open"
+        cut = bool(after) and ends and _SHORT_PART.fullmatch(after) is not None and fold(after) not in folded
+        if extended or cut:
+            other = True
+        else:
+            plain = True
+    return other and not plain

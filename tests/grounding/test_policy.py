@@ -478,3 +478,28 @@ def test_an_article_naming_its_own_outlet_gives_no_version():
     draft = g.ground(ev, reply("Tomas Ferreira", "Ferreira", ev=ev), PROMPT, judge)
     assert draft is not None and not draft.conflict
     assert all("Northfield Sports Wire" not in o for o in sum(judge.options, []))
+
+
+ARTICLES["game"] = "Classic\n\nThe Legend of Zelda: Ocarina of Time was released on November 21, 1998."
+META["game"] = ("Game Wire", "2022-05-01")
+ARTICLES["album"] = (
+    "Soundtracks\n\nThe Legend of Zelda: Ocarina of Time Re-Arranged Album was released on December 22, 1999."
+)
+META["album"] = ("Music Post", "2022-05-03")
+ARTICLES["rerelease"] = (
+    "Re-release\n\nThe Legend of Zelda: Ocarina of Time was released on November 23, 1998."
+)
+META["rerelease"] = ("Retro Daily", "2022-05-04")
+
+
+def test_a_longer_name_of_common_words_is_another_entity_and_no_version():
+    g = grounder({"released": 0.99})
+    question = "When was The Legend of Zelda: Ocarina of Time released?"
+    ev = g.evidence(question, [passage("game"), passage("album")])
+    judge = Judge("November 21, 1998", "December 22, 1999")
+    draft = g.ground(ev, reply("November 21, 1998", "November 21", ev=ev), PROMPT, judge)
+    assert draft is not None and not draft.conflict and "December" not in draft.text
+    # the same sentence naming the game itself is a version
+    ev = g.evidence(question, [passage("game"), passage("rerelease")])
+    draft = g.ground(ev, reply("November 21, 1998", "November 21", ev=ev), PROMPT, judge)
+    assert draft is not None and draft.conflict and "November 23, 1998" in draft.text
