@@ -128,6 +128,10 @@ def test_a_title_cased_name_of_common_words_may_be_shortened_its_rare_words_may_
     assert missing_terms(q, "The Globes took place on January 5, 2020.") == {"golden", "awards"}  # half gone
     q = "Who won the Zorvik Valley Prize?"
     assert missing_terms(q, "The Valley Prize went to Ana Ruiz.") == {"zorvik"}  # a rare word stays required
+    # one of its rare words names it: "Valhalla" is "Assassin's Creed Valhalla"; another rare word is not
+    q = "When was Assassin's Creed Valhalla released?"
+    assert missing_terms(q, "Valhalla was released for PlayStation 4 on November 10, 2020.") == set()
+    assert missing_terms(q, "Assassin's Creed Odyssey was released in 2018.") == {"valhalla"}
     q = "What is the name of Microsoft's AR headset?"
     assert missing_terms(q, "Microsoft will produce mixed-reality headsets.") == {"ar"}  # so does an acronym
 

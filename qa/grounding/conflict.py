@@ -102,7 +102,7 @@ def _relative_time(answer: str, question: str) -> bool:
 def agrees(a: str, b: str, question: str) -> bool:
     """True unless the two answers to ``question`` visibly differ.
 
-    Numbers decide when both give some; else content words (one sharing any with the other agrees,
+    Numbers decide when both give some; else content words (one sharing half of the other's agrees,
     "Facebook" and "Facebook Inc."); an answer with nothing of its own cannot disagree.
     """
     ya, yb = _yes_no(a), _yes_no(b)
@@ -118,7 +118,14 @@ def agrees(a: str, b: str, question: str) -> bool:
     if not (sa or na) or not (sb or nb):
         return True
     if sa and sb:
-        return bool(sa & sb) or contains_phrase(a, b) or contains_phrase(b, a)
+        # sharing half of the shorter one: "Facebook" and "Facebook Inc." agree, "Shane Lowry of Ireland"
+        # and "Hideki Matsuyama of Ireland" do not
+        shared = len(sa & sb)
+        return (
+            (shared > 0 and 2 * shared >= min(len(sa), len(sb)))
+            or contains_phrase(a, b)
+            or contains_phrase(b, a)
+        )
     return True  # one gives a number, the other only words: not comparable
 
 

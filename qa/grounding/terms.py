@@ -233,13 +233,16 @@ def missing_terms(question: str, evidence: str) -> set[str]:
     ev_numbers = numbers(evidence) | {ORDINALS[w] for w in ev_words if w in ORDINALS}
     missing = {t for t in specific_terms(question) if not term_in(t, ev_words, ev_stems, ev_numbers)}
     # Title case makes names of common words, which news shortens: "the 77th Golden Globes" is the
-    # "Golden Globe Awards". A name of several words is there when half of them are and every missing
-    # one is a common word; its rare words ("Zorvik", "Blinken") are always required.
+    # "Golden Globe Awards", "Valhalla" is "Assassin's Creed Valhalla". A name of several words is there
+    # when half of them are, or one of its rare words is, and every missing one is a common word; its
+    # rare words ("Zorvik", "Blinken") are always required.
     for run in name_runs(question):
+        folded = [_bare(fold(t)) for t in run]
         # title case only ("Awards"): an acronym ("AR") or a mixed-case name is always required
-        common = {_bare(fold(t)) for t in run if t[1:].islower()} & _lexicon()
-        gone = missing.intersection(_bare(fold(t)) for t in run)
-        if len(run) >= 2 and gone and 2 * len(gone) <= len(run) and gone <= common:
+        common = {f for t, f in zip(run, folded, strict=True) if t[1:].islower()} & _lexicon()
+        gone = missing.intersection(folded)
+        rare_here = any(f not in _lexicon() and f not in missing for f in folded)
+        if len(run) >= 2 and gone and (2 * len(gone) <= len(run) or rare_here) and gone <= common:
             missing -= gone
     return missing
 

@@ -15,6 +15,8 @@ Q = "How many visitors did the festival draw?"
         ("36,500 visitors", "36,500", True),
         ("Lena Marsh was the safety officer.", "Ruth Okafor", False),  # names
         ("Facebook acquired WhatsApp.", "Facebook Inc.", True),
+        ("Lena Marsh of Harrowgate", "Ruth Okafor of Harrowgate", False),  # one shared word of three
+        ("Lena Marsh of Harrowgate", "Lena Marsh", True),
         ("It was held on June 14.", "June 21", False),  # dates
         ("Yes, it was cancelled.", "No", False),  # yes/no
         ("Yes.", "yes, according to police", True),
