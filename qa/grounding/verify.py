@@ -133,9 +133,8 @@ _FIGURE_OR_DATE = re.compile(
     rf"\b(?:(?:{_MONTHS})\.? \d{{1,2}}(?:st|nd|rd|th)?(?!\d)(?:,? (?:of )?\d{{4}})?"
     rf"|\d{{1,2}}(?:st|nd|rd|th)? (?:{_MONTHS})(?:,? \d{{4}})?|(?:{_MONTHS}),? \d{{4}})"
     # a score or a range ("won 3-1", "2019–20") is no count: numbers joined by a dash are not options
-    # with its scale: "1.4 million" is one figure, not "1.4"
-    r"|(?<![\w.])(?<!\d[-–])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\w)(?![-–]\d)(?:\s(?:million|billion|trillion)\b)?"
-    r"|(?<![\w.,])(?<!\d[-–])\d+(?:\.\d+)?(?![\w,])(?![-–]\d)(?:\s(?:million|billion|trillion)\b)?"
+    r"|(?<![\w.])(?<!\d[-–])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\w)(?![-–]\d)"
+    r"|(?<![\w.,])(?<!\d[-–])\d+(?:\.\d+)?(?![\w,])(?![-–]\d)"
     r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen)\b",
     re.I,
 )

@@ -118,12 +118,3 @@ def test_a_dateline_is_no_name():
     s = "LINDHOLM — Stellan Brenning, the former deputy director, was sentenced by Judge Maria Okonjo-Lind."
     options, _ = answer_options("Tove Alm", s, "Which judge sentenced Brenning?", own=False)
     assert options == ["Maria Okonjo-Lind"]  # not "LINDHOLM"
-
-
-def test_a_figure_keeps_its_scale():
-    # "1.4 million" is one figure: offered as "1.4", the check chose another count of the sentence
-    sentence = (
-        "The branch costs 310,000 pounds a year to run and needs a new roof estimated at 1.4 million pounds."
-    )
-    found = answer_options("1.4 million pounds", sentence, "How much would a new roof on the library cost?")
-    assert found == (["310,000", "1.4 million"], ["1.4 million"])
