@@ -109,6 +109,26 @@ def test_gate_abstains_when_the_question_names_what_the_passages_lack():
     assert "2019" in g.gate(ev)
 
 
+def test_gate_reads_the_passages_in_their_articles():
+    # the passage says "Brask"; its article named him in full earlier: "festival director Joachim Brask"
+    g = grounder({"checked": 0.9})
+    text = ARTICLES["courier"]
+    start = text.index("The festival's safety officer")
+    later = Passage(
+        "courier",
+        "Lanterns light up the estuary",
+        "The Harrowgate Courier",
+        "2025-06-15",
+        text[start:],
+        start,
+        len(text),
+        1.0,
+        0.7,
+    )
+    assert g.gate(g.evidence("What did Joachim Brask check?", [later])) is None
+    assert "zorvik" in g.gate(g.evidence("What did Joachim Zorvik check?", [later]))
+
+
 def test_gate_passes_a_relevant_question():
     g = grounder({"lantern": 0.9})
     assert g.gate(g.evidence(LANTERNS, [passage("courier")])) is None
