@@ -17,6 +17,7 @@ import unicodedata
 from functools import cache
 
 from qa.errors import QAError
+from qa.grounding.text import NUMBER_WORDS
 
 
 def _split(text: str) -> list[str]:
@@ -56,24 +57,6 @@ CALENDAR = frozenset(
 
 WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:[,\u202f\u00a0 ]\d{3})+|\d+)(?:\.(\d+))?(?!\w)")
-NUMBER_WORDS = {
-    "one": "1",
-    "two": "2",
-    "three": "3",
-    "four": "4",
-    "five": "5",
-    "six": "6",
-    "seven": "7",
-    "eight": "8",
-    "nine": "9",
-    "ten": "10",
-    "eleven": "11",
-    "twelve": "12",
-    "dozen": "12",
-    "hundred": "100",
-    "thousand": "1000",
-    "million": "1000000",
-}
 ORDINALS = {
     w: str(i)
     for i, w in enumerate(

@@ -44,26 +44,15 @@ META = wordset(
 )
 _WORD = re.compile(r"[^\W_]+(?:[’'][^\W_]+)?", re.UNICODE)
 _NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:[,\u202f\u00a0 ]\d{3})+|\d+)(?:\.(\d+))?(?!\w)")
-_NUMBER_WORDS = {
-    w: str(i)
-    for i, w in enumerate(
-        [
-            "zero",
-            "one",
-            "two",
-            "three",
-            "four",
-            "five",
-            "six",
-            "seven",
-            "eight",
-            "nine",
-            "ten",
-            "eleven",
-            "twelve",
-        ]
-    )
-} | {"dozen": "12", "hundred": "100", "thousand": "1000", "million": "1000000"}
+_ONES = """zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen
+seventeen eighteen nineteen"""
+_TENS = "twenty thirty forty fifty sixty seventy eighty ninety"
+# "Fourteen people were taken to hospital" states 14
+NUMBER_WORDS = (
+    {w: str(i) for i, w in enumerate(_ONES.split())}
+    | {w: str(10 * i) for i, w in enumerate(_TENS.split(), 2)}
+    | {"dozen": "12", "hundred": "100", "thousand": "1000", "million": "1000000"}
+)
 # Numerals are never names, even capitalised at the start of a sentence ("Fifty years after …").
 NUMERALS = wordset(
     """zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen
@@ -108,7 +97,7 @@ def words(text: str) -> list[str]:
 
 def stems(text: str) -> set[str]:
     """Stemmed content words: no stopwords, and no numbers (``numbers`` compares those, "two" = "2")."""
-    ws = [w for w in words(text) if w not in STOP and w not in _NUMBER_WORDS and not w.isdigit()]
+    ws = [w for w in words(text) if w not in STOP and w not in NUMBER_WORDS and not w.isdigit()]
     return set(_stemmer().stemWords(ws))
 
 
@@ -119,7 +108,7 @@ def numbers(text: str) -> set[str]:
         whole = re.sub(r"[,\u202f\u00a0 ]", "", m.group(1)).lstrip("0") or "0"
         frac = (m.group(2) or "").rstrip("0")
         out.add(whole + (f".{frac}" if frac else ""))
-    out.update(_NUMBER_WORDS[w] for w in words(text) if w in _NUMBER_WORDS)
+    out.update(NUMBER_WORDS[w] for w in words(text) if w in NUMBER_WORDS)
     return out
 
 

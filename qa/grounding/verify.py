@@ -22,6 +22,7 @@ from qa.grounding.text import (
     META,
     MONTH_ABBREVIATIONS,
     MONTH_NAMES,
+    NUMBER_WORDS,
     NUMERALS,
     QUESTION_WORDS,
     STOP,
@@ -135,7 +136,7 @@ _FIGURE_OR_DATE = re.compile(
     # a score or a range ("won 3-1", "2019–20") is no count: numbers joined by a dash are not options
     r"|(?<![\w.])(?<!\d[-–])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\w)(?![-–]\d)"
     r"|(?<![\w.,])(?<!\d[-–])\d+(?:\.\d+)?(?![\w,])(?![-–]\d)"
-    r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen)\b",
+    rf"|\b(?:{'|'.join(w for w in NUMBER_WORDS if w not in ('zero', 'hundred', 'thousand', 'million'))})\b",
     re.I,
 )
 _BARE_MONTH = re.compile(rf"\b(?:{_MONTHS})\b")  # capitalized: "may" is a verb

@@ -97,3 +97,8 @@ def test_a_comparison_question_is_answered_through_its_underlying_question(quest
 )
 def test_other_questions_with_agree_are_not_comparisons(question):
     assert compared_question(question) is None
+
+
+def test_a_number_written_in_words_states_the_same_figure():
+    # "Fourteen people were taken to hospital" agrees with "At least 14": no version, no model call
+    assert states("Fourteen people were taken to hospital, two of them hurt.", "At least 14", Q)

@@ -15,6 +15,8 @@ ARTICLE = "Mexico has assigned more than 32,000 soldiers to enforce immigration 
         ("11 percent of 32,000", {"11", "32000"}),
         ("in 2023 and 2024", {"2023", "2024"}),
         ("three soldiers", {"3"}),
+        ("Fourteen people, two of them hurt", {"14", "2"}),  # teens and tens are numbers too
+        ("forty years", {"40"}),
         ("no figures here", set()),
         ("version 1.50", {"1.5"}),
     ],
