@@ -33,12 +33,13 @@ from qa.grounding.sentences import (
 )
 from qa.grounding.settings import GroundingSettings
 from qa.grounding.terms import missing_terms, names_another_entity, respell, specific_terms
-from qa.grounding.text import coverage, fold, numbers, one_line, years
+from qa.grounding.text import coverage, fold, numbers, one_line, stems, years
 from qa.grounding.verify import (
     answer_options,
     best_support,
     choice_schema,
     claims_of,
+    counted,
     is_figure,
     is_value,
     relevant,
@@ -317,6 +318,11 @@ class Grounder:
         rel = self.in_context(ev, cited)
         top = max(cited, key=lambda x: rel[x.n])
         if top.asks or self.unbound(ev, top) or not self._about(ev, top, rel[top.n], s.min_recover_rerank):
+            return None
+        things = counted(claim, ev.question)
+        if things and not things & stems(ev.context[top.n]):
+            # the claim counts what the sentence does not mention: "500 employees" cited to a sentence
+            # about revenue is no misread of its "371 million"
             return None
         found = answer_options(claim, top.text, ev.question, own=False)
         if found is None:

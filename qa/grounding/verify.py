@@ -172,6 +172,21 @@ def is_value(claim: str, question: str) -> bool:
     return bool(numbers(text) - numbers(question)) or _kind(text) == "date"
 
 
+_AFTER_FIGURE = re.compile(r"\d[\d,.]*\s+(?:(?:million|billion|thousand|more|of|the|new)\s+)*([^\W\d_]{3,})")
+_HOW_MANY = re.compile(r"\bhow\s+(?:many|much)\s+([^\W\d_]{3,})", re.I)
+
+
+def counted(claim: str, question: str) -> set[str]:
+    """Stems of what a figure counts, in the claim ("500 employees") and the question ("how many
+    people"); empty when the claim names no thing after its figure."""
+    m = _AFTER_FIGURE.search(strip_markers(claim))
+    if m is None or m.group(1).casefold() in STOP:
+        return set()
+    asked = _HOW_MANY.search(question)
+    thing = asked.group(1).casefold() if asked else ""
+    return {stem(fold(m.group(1)))} | ({stem(fold(thing))} if thing and thing not in STOP else set())
+
+
 def is_figure(phrase: str) -> bool:
     """A count or amount ("three", "1,870"), not a date or a year."""
     return bool(numbers(phrase)) and _kind(phrase) == "figure"

@@ -230,6 +230,15 @@ def test_no_second_choice_when_the_cited_sentence_is_not_clearly_about_the_quest
     assert judge.turns == []
 
 
+def test_no_second_choice_when_the_claim_counts_what_the_sentence_does_not_mention():
+    # "2,000 stewards" cited to a sentence of lanterns and visitors is no misread of either figure
+    g = grounder({"lantern": 0.9})
+    ev = g.evidence("How many stewards worked at the festival?", [passage("courier")])
+    judge = Judge("36,500")
+    assert g.ground(ev, reply("2,000 stewards.", "1,870", ev=ev), PROMPT, judge) is None
+    assert judge.turns == []
+
+
 def test_no_second_choice_when_the_check_is_off():
     g = grounder({"lantern": 0.9}, verify_with_model=False)
     ev = g.evidence(LANTERNS, [passage("courier")])

@@ -2,7 +2,7 @@
 
 import pytest
 
-from qa.grounding.verify import _FIGURE_OR_DATE, _kind, answer_options
+from qa.grounding.verify import _FIGURE_OR_DATE, _kind, answer_options, counted
 
 
 @pytest.mark.parametrize(
@@ -118,3 +118,15 @@ def test_a_dateline_is_no_name():
     s = "LINDHOLM — Stellan Brenning, the former deputy director, was sentenced by Judge Maria Okonjo-Lind."
     options, _ = answer_options("Tove Alm", s, "Which judge sentenced Brenning?", own=False)
     assert options == ["Maria Okonjo-Lind"]  # not "LINDHOLM"
+
+
+@pytest.mark.parametrize(
+    ("claim", "question", "things"),
+    [
+        ("Corvane has 500 employees.", "How many people work for Corvane?", {"employe", "peopl"}),
+        ("1.4 million pounds", "How much would a new roof cost?", {"pound"}),  # "would" is no thing
+        ("At least 14", "How many people were hurt?", set()),  # the claim names nothing it counts
+    ],
+)
+def test_what_a_figure_counts(claim, question, things):
+    assert counted(claim, question) == things
