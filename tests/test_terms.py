@@ -14,6 +14,7 @@ from qa.grounding.terms import (
     names_another_entity,
     numbers,
     respell,
+    shifted,
     specific_terms,
 )
 
@@ -198,3 +199,31 @@ def test_a_longer_or_shorter_name_is_another_entity(question: str, sentence: str
 )
 def test_the_asked_entity_itself_is_not_another(question: str, sentence: str) -> None:
     assert not names_another_entity(question, sentence)
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "moved"),
+    [
+        (
+            "Who directed The Avengers?",
+            "The next Avengers movie will be directed by Destin Daniel Cretton.",
+            True,
+        ),
+        ("Who directed The Avengers?", "The Avengers was directed by Joss Whedon.", False),
+        # the question asks about that other time itself
+        (
+            "Who will direct the next Avengers film?",
+            "The next Avengers movie will be directed by Cretton.",
+            False,
+        ),
+        (
+            "Who is the CEO of Tesla?",
+            "In March 2021, the outgoing CEO of Panasonic said it will rely less on Tesla.",
+            True,
+        ),
+        # "new" is no shift: the new holder is the holder
+        ("Who leads Corvane?", "Corvane's new chief executive, Renata Skov, leads it.", False),
+    ],
+)
+def test_a_sentence_about_the_next_or_former_one_is_shifted(question, sentence, moved):
+    assert shifted(question, sentence) is moved

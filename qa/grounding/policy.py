@@ -32,7 +32,7 @@ from qa.grounding.sentences import (
     previous_sentence,
 )
 from qa.grounding.settings import GroundingSettings
-from qa.grounding.terms import missing_terms, names_another_entity, respell, specific_terms
+from qa.grounding.terms import missing_terms, names_another_entity, respell, shifted, specific_terms
 from qa.grounding.text import coverage, fold, numbers, one_line, stems, years
 from qa.grounding.verify import (
     answer_options,
@@ -443,6 +443,7 @@ class Grounder:
                 or stated & missing_terms(ev.question, ev.context[x.n])
                 or self.unbound(ev, x)
                 or names_another_entity(ev.question, x.text)  # "… Ocarina of Time Re-Arranged Album"
+                or shifted(ev.question, x.text)  # "the next Avengers movie", "former chief executive"
             ):
                 continue
             # ranked by the sentence's own relevance: the one after the answer inherits its context

@@ -364,3 +364,27 @@ def names_another_entity(question: str, sentence: str) -> bool:
         else:
             plain = True
     return other and not plain
+
+
+# Words that move what follows to another time or holder: "the next Avengers movie", "the former
+# Soviet Union". ("new" is not one: "the new CEO" is the CEO.)
+_SHIFTS = frozenset(_split("former previous next upcoming outgoing future ex then prior"))
+
+
+def shifted(question: str, sentence: str) -> bool:
+    """The sentence speaks of the asked thing at another time or in other hands, as the question does not.
+
+    "The next Avengers movie, The Kang Dynasty, will be directed by Destin Daniel Cretton" says who
+    directs the next film, not who directed "The Avengers". Only the question's names count: a shifted
+    role ("took over from former CEO Steve Jobs") leaves the rest of the sentence about the asked
+    thing. A question that asks about another time itself ("the next Avengers film") is not shifted.
+    """
+    asked = set(words(question))
+    names = specific_terms(question)  # the asked work or body itself, not a role ("former CEO Steve Jobs")
+    tokens = words(sentence)
+    for i, w in enumerate(tokens):
+        if w in _SHIFTS and w not in asked:
+            after = [t for t in tokens[i + 1 : i + 4] if t not in STOPWORDS]
+            if any(t in names for t in after[:2]):
+                return True
+    return False

@@ -478,7 +478,7 @@ def test_a_version_that_another_article_repeats_is_shown_once():
 
 ARTICLES["earnings"] = "Earnings call\n\nTesla CEO Elon Musk said production of the Semi is on hold."
 ARTICLES["supplier"] = (
-    "Battery partner\n\nIn March 2021, the outgoing CEO of Panasonic said it will rely less on Tesla."
+    "Battery partner\n\nIn March 2021, the CEO of Panasonic said it will rely less on Tesla."
 )
 META.update({"earnings": ("Auto Wire", "2021-01-28"), "supplier": ("Tech Daily", "2021-03-30")})
 
