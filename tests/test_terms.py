@@ -152,6 +152,10 @@ XENO = "When was xenoblade chronicles X released in Japan?"
         (XENO, "Xenoblade Chronicles was released in June 2010 in Japan."),  # without the question's "X"
         (ZELDA, "The Legend of Zelda: Ocarina of Time 3D came out on June 16, 2011."),
         (XENO, "Xenoblade Chronicles X: Definitive Edition arrives on March 20, 2025."),
+        (
+            "When will the soundtrack album for Saltmarsh Crown II be released?",
+            "The Saltmarsh Crown Original Soundtrack album was released on June 2, 2023.",
+        ),
     ],
 )
 def test_a_longer_or_shorter_name_is_another_entity(question: str, sentence: str) -> None:
@@ -193,6 +197,8 @@ def test_a_longer_or_shorter_name_is_another_entity(question: str, sentence: str
             ZELDA,
             "The Legend of Zelda: Ocarina of Time, unlike The Legend of Zelda: Ocarina of Time 3D, came in 1998.",
         ),
+        # common words of a label are no name: the date after them is no part of one
+        ("What is the release date for Super Mario Odyssey?", "Release Date:10/27/2017."),
         # one shared word is too little to tell ("Nintendo Switch" in a sentence about Nintendo's CEO)
         ("Who is the CEO of Nintendo?", "Nintendo Switch sales rose, CEO Shuntaro Furukawa said."),
     ],

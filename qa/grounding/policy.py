@@ -340,12 +340,15 @@ class Grounder:
         taken from an article about another company or tournament is not shown ("CEO: John Hanke" from
         an article about Niantic, for "Who is the CEO of Apple?"). The article's date counts: news rarely
         repeats the year it was written in. And a sentence that dates what it says to other years than
-        the asked one is about another event ("won the 2019 Women's British Open", asked about 2020).
+        the asked one is about another event ("won the 2019 Women's British Open", asked about 2020); so is
+        one that names the asked work only as part of another (``names_another_entity``).
         """
         missing = set(ev.unknown[x.article_id])
         asked, stated = years(ev.question), years(x.text) or years(ev.context[x.n])
         if asked and stated and not asked & stated:
             missing |= asked
+        if names_another_entity(ev.question, x.text):  # "Saltmarsh Crown …" asked about "Saltmarsh Crown II"
+            missing.add("the asked name itself")
         return missing
 
     def _confirmed(self, ev: Evidence, claim: str, s: Sentence, prompt: list[Message], judge: Judge) -> bool:
@@ -441,8 +444,7 @@ class Grounder:
                 rel[x.n] < floor
                 or ev.rel[x.n] < own_floor
                 or stated & missing_terms(ev.question, ev.context[x.n])
-                or self.unbound(ev, x)
-                or names_another_entity(ev.question, x.text)  # "… Ocarina of Time Re-Arranged Album"
+                or self.unbound(ev, x)  # also another work: "… Ocarina of Time Re-Arranged Album"
                 or shifted(ev.question, x.text)  # "the next Avengers movie", "former chief executive"
             ):
                 continue

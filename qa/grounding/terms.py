@@ -336,6 +336,7 @@ def names_another_entity(question: str, sentence: str) -> bool:
     q_tokens = WORD.findall(question)
     q_folded = [_bare(fold(t)) for t in q_tokens]
     q_stems = stems(question)
+    named = specific_terms(question)
     stem = _stemmer().stemWord
     other = plain = False
     for run in _title_runs(sentence):
@@ -345,7 +346,8 @@ def names_another_entity(question: str, sentence: str) -> bool:
             for i, f in enumerate(folded)
             if len(f) > 1 and f.isalpha() and f not in STOPWORDS and stem(f) in q_stems
         ]
-        if len(shared) < 2:
+        # a name of the question's, not a label of common words ("Release Date:10/27/2017")
+        if len(shared) < 2 or not any(folded[i] in named or folded[i] not in _lexicon() for i in shared):
             continue
         j = shared[-1]
         tail = folded[j + 1 :]
@@ -353,12 +355,15 @@ def names_another_entity(question: str, sentence: str) -> bool:
             (_SHORT_PART.fullmatch(t) or f in _DERIVED) and f not in q_folded
             for t, f in zip(run[j + 1 :], tail, strict=True)
         )
-        # the question's name ends in a short part right after the shared words ("… Chronicles X released")
-        at = [k for k, f in enumerate(q_folded) if f == folded[j]]
-        k = at[-1] + 1 if at else len(q_tokens)
-        after = q_tokens[k] if k < len(q_tokens) else ""
-        ends = k + 1 >= len(q_tokens) or not q_tokens[k + 1][:1].isupper()  # not "U" of "U.S. Open"
-        cut = bool(after) and ends and _SHORT_PART.fullmatch(after) is not None and fold(after) not in folded
+        # the question's name goes on with a short part right after a shared word ("… Chronicles X
+        # released", "Saltmarsh Crown II be released"), which the sentence's name lacks
+        cut = False
+        for i in shared:
+            for k in (k + 1 for k, f in enumerate(q_folded) if f == folded[i]):
+                after = q_tokens[k] if k < len(q_tokens) else ""
+                ends = k + 1 >= len(q_tokens) or not q_tokens[k + 1][:1].isupper()  # not "U" of "U.S."
+                if after and ends and _SHORT_PART.fullmatch(after) and fold(after) not in folded:
+                    cut = True
         if extended or cut:
             other = True
         else:

@@ -532,3 +532,22 @@ def test_a_longer_name_of_common_words_is_another_entity_and_no_version():
     ev = g.evidence(question, [passage("game"), passage("rerelease")])
     draft = g.ground(ev, reply("November 21, 1998", "November 21", ev=ev), PROMPT, judge)
     assert draft is not None and draft.conflict and "November 23, 1998" in draft.text
+
+
+ARTICLES["series"] = (
+    "Series\n\nThe Legend of Zelda: Ocarina of Time was released on November 21, 1998. "
+    "A remake, The Legend of Zelda: Ocarina of Time 3D, has no date yet."
+)
+META["series"] = ("Game Wire", "2010-05-01")
+
+
+def test_an_answer_about_another_work_is_not_shown():
+    # asked about "… Ocarina of Time 3D", which the article names, but only the original has a date
+    g = grounder({"released": 0.99, "remake": 0.99})
+    ev = g.evidence("When was The Legend of Zelda: Ocarina of Time 3D released?", [passage("series")])
+    assert (
+        g.ground(ev, reply("November 21, 1998", "November 21", ev=ev), PROMPT, Judge("November 21")) is None
+    )
+    ev = g.evidence("When was The Legend of Zelda: Ocarina of Time released?", [passage("series")])
+    draft = g.ground(ev, reply("November 21, 1998", "November 21", ev=ev), PROMPT, Judge("November 21"))
+    assert draft is not None and draft.text == "November 21, 1998 [1]"
