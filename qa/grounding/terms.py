@@ -13,11 +13,10 @@ Pure functions over strings, so every decision has a unit test without a model.
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import cache
 
 from qa.errors import QAError
-from qa.grounding.text import NUMBER_WORDS
+from qa.grounding.text import NUMBER_WORDS, fold
 
 
 def _split(text: str) -> list[str]:
@@ -64,13 +63,6 @@ ORDINALS = {
     )
 }
 MIN_FUZZY_LENGTH = 7  # a one-letter typo is forgiven only in longer purely alphabetic names ("Blinkin")
-
-
-def fold(text: str) -> str:
-    """Case-, accent- and quote-insensitive form for matching (never for display)."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return text.replace("’", "'").replace("‘", "'").casefold()
 
 
 @cache

@@ -55,10 +55,8 @@ NUMBER_WORDS = (
 )
 # Numerals are never names, even capitalised at the start of a sentence ("Fifty years after …").
 NUMERALS = wordset(
-    """zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen
-    seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred hundreds
-    thousand thousands million millions billion billions dozen dozens first second third fourth fifth
-    sixth seventh eighth ninth tenth"""
+    f"""{_ONES} {_TENS} hundred hundreds thousand thousands million millions billion billions dozen dozens
+    first second third fourth fifth sixth seventh eighth ninth tenth"""
 )
 _YEAR = re.compile(r"(1[89]|20)\d\d")
 
