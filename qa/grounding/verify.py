@@ -1,8 +1,8 @@
 """Does a cited sentence state the answer to the question asked? Three checks, cheapest first.
 
-1. Lexical support (``support``): every number of the claim, and most of its content words, occur in
-   the cited sentence and the one before it. A filter, never the proof: "41,000" occurs in a sentence
-   about visitors as well as in one about lanterns.
+1. Lexical support (``support``): every number and name of the claim, and most of its content words,
+   occur in the cited sentence and the one before it. A filter, never the proof: "41,000" occurs in a
+   sentence about visitors as well as in one about lanterns.
 2. Relevance: the cross-encoder's probability that the cited sentence answers the question (it is
    trained to judge exactly that); cosine and word coverage when the reranker is off.
 3. The model's choice: among the cited sentence's phrases of the answer's kind (figures and dates, or
@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 
@@ -22,6 +23,7 @@ from qa.grounding.text import (
     META,
     MONTH_ABBREVIATIONS,
     MONTH_NAMES,
+    MONTHS,
     NUMBER_WORDS,
     NUMERALS,
     QUESTION_WORDS,
@@ -42,6 +44,27 @@ def unsupported_words(claim: str, evidence: str, question: str = "") -> set[str]
     return stems(claim) - allowed
 
 
+def unsupported_names(claim: str, evidence: str, question: str = "") -> set[str]:
+    """Words of the claim's names found neither in the evidence nor in the question: a name is the
+    answer, so none may come from elsewhere ("Kerber and Ashleigh Barty finished the year as No. 1"
+    cited to a sentence about Kerber alone). A name's form may change ("Mexican" for "Mexico's"), so
+    a word sharing its first five letters with one of the evidence counts as there; the claim's first
+    word is capitalised anyway and not read as a name.
+    """
+    known = {w.removesuffix("'s") for w in words(f"{evidence} {question}")}  # "Mexico City's"
+    prefixes = {w[:5] for w in known if len(w) >= 5}
+    out: set[str] = set()
+    for m in _NAME.finditer(claim):
+        tokens = m.group(0).split()[1:] if not claim[: m.start()].strip(" “\"'(") else m.group(0).split()
+        out |= {
+            w
+            for t in tokens
+            for w in (x.removesuffix("'s") for x in words(t))
+            if len(w) > 2 and w.isalpha() and w not in known and w not in STOP and w[:5] not in prefixes
+        }
+    return out
+
+
 def support(claim: str, evidence: str, question: str = "") -> float:
     """How well ``evidence`` supports ``claim``: 0 when a number of the claim is absent, else stem overlap.
 
@@ -50,6 +73,8 @@ def support(claim: str, evidence: str, question: str = "") -> float:
     """
     claim_numbers = numbers(claim)
     if claim_numbers and not claim_numbers <= numbers(evidence):
+        return 0.0
+    if unsupported_names(claim, evidence, question):
         return 0.0
     claim_stems = stems(claim)
     if claim_stems and len(unsupported_words(claim, evidence, question)) > 0.25 * len(claim_stems):
@@ -142,13 +167,19 @@ _FIGURE_OR_DATE = re.compile(
 _BARE_MONTH = re.compile(rf"\b(?:{_MONTHS})\b")  # capitalized: "may" is a verb
 _NAME = re.compile(
     r"(?:[A-Z][\w’'.-]*[a-z.][\w’'-]*|[A-Z]{2,}|[A-Z]\.(?:[A-Z]\.)+)(?:\s+(?:(?:of|de|la|von|van|der|al)\s+)?(?:[A-Z][\w’'.-]*|[A-Z]{2,}))*"
+    r"(?: \d{1,4}\b(?![.,:–-]\d|\s*(?:%|per)))?"  # a numbered name: "Toy Story 2"
 )
 
 
+# a date is no numbered name: "March 2021" is the month "March" and a year
+_DATED = re.compile(rf"\b((?:{'|'.join(CALENDAR)})\.?) \d{{1,4}}$", re.I)
 # a name ends where a lowercase compound begins: "Christopher Nolan-directed version" → "Christopher Nolan"
 _COMPOUND = re.compile(r"-[a-z].*$", re.S)
-# A dateline ("LINDHOLM — ", "NEW YORK (Reuters) -- ") says where the story was filed: no answer's name.
-_DATELINE = re.compile(r"^\s*[A-Z][A-Z.'’ -]{2,}(?:,\s*[A-Z][\w.]*)*\s*(?:\([^)]{1,40}\)\s*)?(?:—|–|--)\s*")
+# A dateline ("LINDHOLM — ", "NEW YORK (Reuters) -- ", "VALMERE, June 16 (Daily Post) — ") says where and
+# when the story was filed: no answer's name or date.
+_DATELINE = re.compile(
+    r"^\s*[A-Z][A-Z.'’ -]{2,}(?:,\s*[A-Z][\w.]*(?: \d{1,2})?)*\s*(?:\([^)]{1,40}\)\s*)?(?:—|–|--)\s*"
+)
 _NOT_NAMES = NUMERALS | CALENDAR  # "Fifty", "December": capitalised, but no answer to "who"
 _LEADING = re.compile(r"^(?:The|A|An|In|On|At|By|For|But|And|Mr|Mrs|Ms|Dr)\.?\s+(?=[A-Z])")
 
@@ -166,10 +197,33 @@ def _kind(phrase: str) -> str:
     return "figure"
 
 
+# A number that ends a name is part of the name ("Toy Story 2", "PlayStation 4", "Flight 370"): no
+# figure. Not after a sentence's first word ("About 72 kilometers"), a month or a day ("December 24"),
+# nor before a plural ("sent Ukraine 31 tanks").
+_NUMBERED = re.compile(
+    r"(?<=[\w,;:’'\"“)] )([A-Z][A-Za-z’'-]*) (\d{1,4})\b(?![.,:–-]\d|\s*(?:%|per)|\s+[a-z]{2,}[a-rt-z]s\b)"
+)
+
+
+def named_numbers(text: str) -> set[str]:
+    """Numbers of ``text`` that belong to a name rather than count or date something."""
+    return {
+        n
+        for m in _NUMBERED.finditer(text)
+        if fold(m.group(1)) not in STOP | CALENDAR | NUMERALS
+        for n in numbers(m.group(2))
+    }
+
+
+def values(claim: str, question: str) -> set[str]:
+    """The figures, years and dates' numbers a claim gives that the question does not."""
+    text = strip_markers(claim)
+    return numbers(text) - numbers(question) - named_numbers(text)
+
+
 def is_value(claim: str, question: str) -> bool:
     """The claim gives a figure or a date the question does not: a value, not a name or a description."""
-    text = strip_markers(claim)
-    return bool(numbers(text) - numbers(question)) or _kind(text) == "date"
+    return bool(values(claim, question)) or _kind(strip_markers(claim)) == "date"
 
 
 _AFTER_FIGURE = re.compile(r"\d[\d,.]*\s+(?:(?:million|billion|thousand|more|of|the|new)\s+)*([^\W\d_]{3,})")
@@ -185,6 +239,28 @@ def counted(claim: str, question: str) -> set[str]:
     asked = _HOW_MANY.search(question)
     thing = asked.group(1).casefold() if asked else ""
     return {stem(fold(m.group(1)))} | ({stem(fold(thing))} if thing and thing not in STOP else set())
+
+
+def is_publication_date(claim: str, published: Iterable[str | None]) -> bool:
+    """The claim gives the date an article was published, which the prompt's header shows: the model
+    read the header, so the cited sentence's own date is no correction of it ("June 15, 2025" for when
+    the festival was held, then "announced on March 4" chosen from the cited sentence)."""
+    dates = [m.group(0) for m in _FIGURE_OR_DATE.finditer(strip_markers(claim))]
+    stated = {
+        (MONTHS[month], frozenset(numbers(d)))
+        for d in dates
+        if _kind(d) == "date"
+        for month in words(d)
+        if month in MONTHS
+    }
+    for iso in published:
+        try:
+            d = dt.date.fromisoformat((iso or "")[:10])
+        except ValueError:
+            continue
+        if any(m == d.month and str(d.day) in n and n <= {str(d.day), str(d.year)} for m, n in stated):
+            return True
+    return False
 
 
 def is_figure(phrase: str) -> bool:
@@ -236,8 +312,9 @@ def answer_options(
     ``typed=False`` counts every name the sentence gives besides the question's, of any kind.
     """
     text = strip_markers(claim)
-    own_numbers = numbers(text) - numbers(question)
+    own_numbers = values(text, question)
     q_fold = fold(question)
+    sentence = _DATELINE.sub("", sentence)
     if is_value(text, question):
         spans = list(_FIGURE_OR_DATE.finditer(sentence))
         found = [m.group(0) for m in spans]
@@ -255,11 +332,13 @@ def answer_options(
         if not own and not _name_shaped(text, question):
             return None  # a description ("agreed that enforcement was needed") has no name for a version
         wh = next((w for w in words(question) if w in QUESTION_WORDS), "")
-        body = _DATELINE.sub("", sentence)
         found = [
-            _own_part(_COMPOUND.sub("", _LEADING.sub("", m.group(0))).rstrip("."), set(words(question)))
-            for m in _NAME.finditer(body)
-            if not typed or _fits(wh, body[: m.start()])
+            _own_part(
+                _DATED.sub(r"\1", _COMPOUND.sub("", _LEADING.sub("", m.group(0)))).rstrip("."),
+                set(words(question)),
+            )
+            for m in _NAME.finditer(sentence)
+            if not typed or _fits(wh, sentence[: m.start()])
         ]
         asked, topic = specific_terms(question), stems(question)
         options = [
@@ -272,7 +351,7 @@ def answer_options(
             # month is no name ("Fifty", "December"), and a name sharing a word with the question
             # names what was asked about ("the 2004 Summer Olympics", "CFDA Awards" for the Maxwell
             # Award winner).
-            and not (typed and (set(words(o)) <= _NOT_NAMES or topic & stems(o)))
+            and not (typed and (set(words(o)) - numbers(o) <= _NOT_NAMES or topic & stems(o)))
         ]
         mine = [o for o in options if contains_phrase(text, o) or contains_phrase(o, text)]
     if not (mine if own else options):

@@ -222,6 +222,15 @@ def test_a_misread_value_is_chosen_again_from_the_cited_sentence():
     assert judge.options == [["June 14", "June 21", "none"]]
 
 
+def test_no_second_choice_when_the_claim_is_the_articles_publication_date():
+    # the header shows "2025-06-15": the model read it, not the sentence it cites
+    g = grounder({"held": 0.9})
+    ev = g.evidence("On which day was the festival held?", [passage("courier")])
+    judge = Judge("June 14")
+    assert g.ground(ev, reply("June 15, 2025.", "June 14", ev=ev), PROMPT, judge) is None
+    assert judge.turns == []
+
+
 def test_no_second_choice_when_the_cited_sentence_is_not_clearly_about_the_question():
     g = grounder({"lantern": 0.3})
     ev = g.evidence(LANTERNS, [passage("courier")])

@@ -2,7 +2,17 @@
 
 import pytest
 
-from qa.grounding.verify import _FIGURE_OR_DATE, _kind, answer_options, counted
+from qa.grounding.verify import (
+    _FIGURE_OR_DATE,
+    _kind,
+    answer_options,
+    counted,
+    is_publication_date,
+    is_value,
+    named_numbers,
+    support,
+    unsupported_names,
+)
 
 
 @pytest.mark.parametrize(
@@ -118,6 +128,9 @@ def test_a_dateline_is_no_name():
     s = "LINDHOLM — Stellan Brenning, the former deputy director, was sentenced by Judge Maria Okonjo-Lind."
     options, _ = answer_options("Tove Alm", s, "Which judge sentenced Brenning?", own=False)
     assert options == ["Maria Okonjo-Lind"]  # not "LINDHOLM"
+    # nor is its date a version of when something happened
+    s = "VALMERE, June 16 (Valmere Daily Post) — The festival, held on June 14, drew its largest crowd."
+    assert answer_options("June 15", s, "When was the festival held?", own=False)[0] == ["June 14"]
 
 
 @pytest.mark.parametrize(
@@ -130,3 +143,56 @@ def test_a_dateline_is_no_name():
 )
 def test_what_a_figure_counts(claim, question, things):
     assert counted(claim, question) == things
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("Toy Story 2", {"2"}),
+        ("It came out for the PlayStation 4 on Sept 7.", {"4"}),
+        ("About 72 kilometers", set()),  # a sentence's first word: no name
+        ("It left on December 24.", set()),  # a month is no name
+        ("The US sent Ukraine 31 tanks.", set()),  # a count of a plural thing
+        ("Blinken, 61, will meet Obrador.", set()),
+        ("Harlow Rovers beat Castlemere Athletic 3-1.", set()),  # a score
+    ],
+)
+def test_a_number_that_ends_a_name_is_part_of_it(text, named):
+    assert named_numbers(text) == named
+
+
+def test_a_numbered_title_is_a_name_and_its_versions_are_names():
+    question = "What movie won the Oscar for Best Animated Film in 2021?"
+    assert not is_value("Toy Story 2", question)
+    own = answer_options("Toy Story 2", "“Toy Story 2” won the Academy Award for animated feature.", question)
+    assert own is not None and own[1] == ["Toy Story 2"]
+    other = answer_options(
+        "Toy Story 2", "Pixar's Soul has won the Oscar for Best Animated Feature.", question, own=False
+    )
+    assert other is not None and "Pixar's Soul" in other[0]
+    # a count stays a value, checked as one
+    assert is_value("It has sold 12 million copies", "How many copies has Toy Story 2 sold?")
+
+
+def test_a_name_the_cited_sentence_lacks_is_unsupported():
+    kerber = (
+        "Australia's Angelique Kerber finishes the year as the WTA Year-End World No.1 for the second year."
+    )
+    claim = "Angelique Kerber and Ashleigh Barty finished the year as the WTA Year-End World No.1."
+    assert unsupported_names(claim, kerber) == {"ashleigh", "barty"}
+    assert support(claim, kerber) == 0.0  # two words of thirteen, but a name is the answer
+    assert support("Angelique Kerber finished the year as the WTA Year-End World No.1.", kerber) > 0.5
+    # another form of a name the sentence gives, and names the question gives, are there
+    assert not unsupported_names("The Mexican force is small.", "Mexico's force is small.")
+    assert not unsupported_names("They meet in Mexico City.", "They meet on Mexico City’s main square.")
+    assert not unsupported_names(
+        "Blinken met López Obrador.", "They met López Obrador.", "Whom did Blinken meet?"
+    )
+
+
+def test_a_claim_that_gives_an_articles_publication_date_is_recognised():
+    assert is_publication_date("June 15, 2025 [1]", ["2025-06-15"])
+    assert is_publication_date("15 June", [None, "2025-06-15T08:00:00"])
+    assert not is_publication_date("June 14, 2025", ["2025-06-15"])  # another day
+    assert not is_publication_date("15 lanterns in June", ["2025-06-15"])  # no date
+    assert not is_publication_date("June 15", ["not a date", None])
