@@ -233,3 +233,28 @@ def test_the_asked_entity_itself_is_not_another(question: str, sentence: str) ->
 )
 def test_a_sentence_about_the_next_or_former_one_is_shifted(question, sentence, moved):
     assert shifted(question, sentence) is moved
+
+
+@pytest.mark.parametrize(
+    ("question", "evidence"),
+    [
+        ("Who won the French election?", "Voters in France chose Emmanuel Macron."),
+        ("What did Mexico's president say?", "The Mexican president said it would help."),
+        ("Who leads the UK?", "The British prime minister spoke on Friday."),
+    ],
+)
+def test_a_country_and_its_people_name_each_other(question, evidence):
+    assert not missing_terms(question, evidence)
+
+
+def test_a_title_cased_common_word_is_there_in_another_form_but_a_name_is_not():
+    q = "Who won the French Presidential Election 2017?"
+    assert not missing_terms(q, "In 2017, voters in France chose Emmanuel Macron to be their next president.")
+    assert missing_terms(q, "In 2017, voters in Germany chose their next president.") == {
+        "french",
+        "election",
+    }
+    assert (
+        missing_terms("What did Zorvikstad announce?", "Zorvikstadt announced a plan.") == set()
+    )  # one typo
+    assert missing_terms("What did Zorvikland announce?", "Zorvikstadt announced a plan.") == {"zorvikland"}

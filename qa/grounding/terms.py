@@ -12,6 +12,8 @@ Pure functions over strings, so every decision has a unit test without a model.
 
 from __future__ import annotations
 
+import json
+import os
 import re
 from functools import cache
 
@@ -133,6 +135,48 @@ def _lexicon() -> frozenset[str]:
     return frozenset(w for w in lines if w.isalpha())
 
 
+@cache
+def _nationalities() -> dict[str, frozenset[tuple[str, ...]]]:
+    """A country's name and its people's name stand for each other in news: "the French election" is
+    about France, "Mexico's president" is the Mexican one. Word → the other forms, as word tuples, from
+    countryinfo's table of 250 countries (MIT); ISO codes ("FR") are no names.
+    """
+    from importlib.util import find_spec
+    from pathlib import Path
+
+    spec = find_spec("countryinfo")
+    if spec is None or spec.origin is None:
+        return {}
+    out: dict[str, set[tuple[str, ...]]] = {}
+    for path in sorted((Path(spec.origin).parent / "data").glob("*.json")):
+        try:
+            country = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        people = tuple(words(country.get("demonym") or ""))
+        codes = {str(c) for c in (country.get("ISO") or {}).values()}
+        names = [country.get("name") or "", *(country.get("altSpellings") or [])]
+        forms = {tuple(words(n)) for n in names if n and n not in codes} - {()}
+        if not people:
+            continue
+        for form in forms:
+            if len(form) == 1:
+                out.setdefault(form[0], set()).add(people)
+        if len(people) == 1:
+            out.setdefault(people[0], set()).update(forms)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+MIN_DERIVED_PREFIX = 6  # "presidential" is about a "president", "parliamentary" a "parliament"
+
+
+def _derived(term: str, word: str) -> bool:
+    """One common word formed from the other: a shared start of six letters or more that is most of
+    the shorter word."""
+    n = len(os.path.commonprefix([term, word]))
+    return n >= MIN_DERIVED_PREFIX and n >= 0.75 * min(len(term), len(word))
+
+
 def name_runs(question: str) -> list[list[str]]:
     """The question's names as written together: "Golden Globe Awards", "Blinken" (as written)."""
     runs: list[list[str]] = []
@@ -195,6 +239,10 @@ def term_in(term: str, ev_words: set[str], ev_stems: set[str], ev_numbers: set[s
     # "U.S." is written "US", "U.S." and "United States" interchangeably in news
     if term in {"us", "u"} and ({"us", "u"} & ev_words or "united" in ev_words):
         return True
+    if any(set(form) <= ev_words for form in _nationalities().get(term, ())):
+        return True  # "French" for an article that says "France"
+    if term in _lexicon() and any(_derived(term, w) for w in ev_words if w.isalpha()):
+        return True  # a title-cased common word in another form: "Presidential" for "president"
     return fuzzy_ok(term) and any(
         _close(term, w) for w in ev_words if w.isalpha() and abs(len(w) - len(term)) <= 1
     )
