@@ -45,6 +45,7 @@ from qa.grounding.verify import (
     is_value,
     relevant,
     values,
+    without_years,
 )
 from qa.types import Citation, Passage
 
@@ -228,7 +229,11 @@ class Grounder:
         parts: list[str] = []
         primary: Sentence | None = None
         check = judge if self.settings.verify_with_model else None
+        # years the model may have taken from the headers or the question to complete a date
+        lent = years(" ".join(p.published_at or "" for p in ev.passages)) | years(ev.question)
+        lent -= set().union(*(years(ev.context[x.n]) for x in cited))
         for claim in claims_of(text):
+            claim = without_years(claim, lent)
             chosen = self._anchor(ev, claim, cited)
             confirmed = False
             if chosen is None and check is not None and not citations:

@@ -96,6 +96,7 @@ def states_itself(claim: str, sentence: str, question: str) -> bool:
     """
     text = strip_markers(claim)
     figures = numbers(text) - numbers(question)
+    sentence = _DATELINE.sub("", sentence)  # "PORT ELSBY, June 15 (Courier) —" dates the story, not the fact
     if not figures <= numbers(sentence):
         return False
     added = stems(text) - stems(question)
@@ -261,6 +262,22 @@ def is_publication_date(claim: str, published: Iterable[str | None]) -> bool:
         if any(m == d.month and str(d.day) in n and n <= {str(d.day), str(d.year)} for m, n in stated):
             return True
     return False
+
+
+_DAY = rf"\b(?:{_MONTHS})\.? \d{{1,2}}(?:st|nd|rd|th)?|\b\d{{1,2}}(?:st|nd|rd|th)? (?:{_MONTHS})"
+
+
+def without_years(claim: str, dropped: Iterable[str]) -> str:
+    """The claim with these years removed from its dates: "November 12, 2025" → "November 12".
+
+    The model completes a date with the year of the article's header; the sentence says "on November
+    12", so the completed date is in no sentence, though the sentence states it.
+    """
+    for year in dropped:
+        if not re.fullmatch(r"\d{4}", year):
+            continue
+        claim = re.sub(rf"({_DAY}),? {year}\b", r"\1", claim)
+    return claim
 
 
 def is_figure(phrase: str) -> bool:

@@ -222,6 +222,16 @@ def test_a_misread_value_is_chosen_again_from_the_cited_sentence():
     assert judge.options == [["June 14", "June 21", "none"]]
 
 
+def test_a_date_completed_with_the_headers_year_is_the_sentences_date():
+    # the sentence says "June 14"; the header dates the article 2025-06-15
+    g = grounder({"held": 0.9})
+    ev = g.evidence("On which day was the festival held?", [passage("courier")])
+    draft = g.ground(ev, reply("June 14, 2025", "June 14", ev=ev), PROMPT, Judge("June 14"))
+    assert draft is not None and draft.text == "June 14 [1]" and "June 14" in draft.citations[0].quote
+    # a year no header or question gives is the model's own: unsupported, and no misread to re-choose
+    assert g.ground(ev, reply("June 14, 2019", "June 14", ev=ev), PROMPT, Judge("none")) is None
+
+
 def test_no_second_choice_when_the_claim_is_the_articles_publication_date():
     # the header shows "2025-06-15": the model read it, not the sentence it cites
     g = grounder({"held": 0.9})

@@ -10,8 +10,10 @@ from qa.grounding.verify import (
     is_publication_date,
     is_value,
     named_numbers,
+    states_itself,
     support,
     unsupported_names,
+    without_years,
 )
 
 
@@ -196,3 +198,19 @@ def test_a_claim_that_gives_an_articles_publication_date_is_recognised():
     assert not is_publication_date("June 14, 2025", ["2025-06-15"])  # another day
     assert not is_publication_date("15 lanterns in June", ["2025-06-15"])  # no date
     assert not is_publication_date("June 15", ["not a date", None])
+
+
+def test_a_year_lent_to_a_date_is_dropped_from_the_date_only():
+    assert without_years("November 12, 2025 [1]", {"2025"}) == "November 12 [1]"
+    assert without_years("It was held on 12 November 2025.", {"2025"}) == "It was held on 12 November."
+    assert without_years("In 2025 it sold 5 million.", {"2025"}) == "In 2025 it sold 5 million."  # no date
+    assert without_years("May 3, 2024", {"2025"}) == "May 3, 2024"  # another year
+    assert without_years("May 3, 2025", {""}) == "May 3, 2025"  # no year known
+
+
+def test_a_datelines_date_states_no_fact():
+    s = "PORT ELSBY, June 15 (Harrowgate Courier) — Paper lanterns drifted over the estuary."
+    assert not states_itself("June 15", s, "On what date was the festival held?")
+    assert states_itself(
+        "June 14", "The festival was held on June 14.", "On what date was the festival held?"
+    )
