@@ -36,10 +36,12 @@ from qa.grounding.terms import missing_terms, names_another_entity, respell, shi
 from qa.grounding.text import coverage, fold, one_line, stems, years
 from qa.grounding.verify import (
     answer_options,
+    asked_thing,
     best_support,
     choice_schema,
     claims_of,
     counted,
+    counts_other,
     is_figure,
     is_publication_date,
     is_value,
@@ -449,6 +451,9 @@ class Grounder:
         # years that the answer's sentence states, it states too. "More than 730,000 migrant encounters at
         # the southern border" is no version of "Mexico says it detected 680,000 migrants … in 2023".
         stated = set(specific_terms(ev.question)) - missing_terms(ev.question, ev.context[primary.n])
+        # A figure's version counts what the question asks about: "1,870 lanterns" is no version of how
+        # many barges. Not a generic "people": "6,000 migrants" is a version of "15,000 people".
+        things = asked_thing(ev.question) - {"peopl", "person"} if is_figure(answer) else set()
         best: dict[str, Sentence] = {}
         for x in pool:
             if (
@@ -457,6 +462,7 @@ class Grounder:
                 or stated & missing_terms(ev.question, ev.context[x.n])
                 or self.unbound(ev, x)  # also another work: "… Ocarina of Time Re-Arranged Album"
                 or shifted(ev.question, x.text)  # "the next Avengers movie", "former chief executive"
+                or (things and counts_other(x.text, things))
             ):
                 continue
             # ranked by the sentence's own relevance: the one after the answer inherits its context

@@ -231,15 +231,41 @@ _AFTER_FIGURE = re.compile(r"\d[\d,.]*\s+(?:(?:million|billion|thousand|more|of|
 _HOW_MANY = re.compile(r"\bhow\s+(?:many|much)\s+([^\W\d_]{3,})", re.I)
 
 
+def asked_thing(question: str) -> set[str]:
+    """The stem of what a "how many" question counts ("how many barges" → {"barg"}), or nothing."""
+    asked = _HOW_MANY.search(question)
+    thing = asked.group(1).casefold() if asked else ""
+    return {stem(fold(thing))} if thing and thing not in STOP else set()
+
+
+_PLURAL = re.compile(r"[a-z][a-z'’-]+[^s\W]s")  # "lanterns", "stalls"; not "across"
+_NEXT_WORDS = re.compile(r"\s+((?:[^\W\d_][\w'’-]*\s*){1,3})")
+
+
+def counts_other(sentence: str, things: set[str]) -> bool:
+    """Every figure of the sentence counts a thing it names, and none of ``things``: "1,870 lanterns"
+    for how many barges. A figure without a plural noun right after it ("around 30,000 on Saturday",
+    "30,000 attended") may count anything, and so may a figure written in words."""
+    figures = [m for m in _FIGURE_OR_DATE.finditer(sentence) if is_figure(m.group(0))]
+    for f in figures:
+        after = _NEXT_WORDS.match(sentence, f.end())
+        if not f.group(0)[:1].isdigit() or after is None:
+            return False
+        following = [fold(w) for w in after.group(1).split()]
+        if following[0] in STOP or stems(" ".join(following)) & things:
+            return False
+        if not any(_PLURAL.fullmatch(w) and w not in STOP for w in following):
+            return False  # "30,000 attended", "14 died": a verb, not the thing counted
+    return bool(figures)
+
+
 def counted(claim: str, question: str) -> set[str]:
     """Stems of what a figure counts, in the claim ("500 employees") and the question ("how many
     people"); empty when the claim names no thing after its figure."""
     m = _AFTER_FIGURE.search(strip_markers(claim))
     if m is None or m.group(1).casefold() in STOP:
         return set()
-    asked = _HOW_MANY.search(question)
-    thing = asked.group(1).casefold() if asked else ""
-    return {stem(fold(m.group(1)))} | ({stem(fold(thing))} if thing and thing not in STOP else set())
+    return {stem(fold(m.group(1)))} | asked_thing(question)
 
 
 def is_publication_date(claim: str, published: Iterable[str | None]) -> bool:

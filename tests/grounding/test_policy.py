@@ -409,9 +409,9 @@ def test_one_phrase_of_the_answers_kind_is_that_articles_version_without_a_model
 
 
 def test_a_sentence_relevant_only_through_its_neighbour_is_no_version(monkeypatch):
-    """Read with the sentence before it, "Some 400 stalls sold food." scores like the crowd sentence;
+    """Read with the sentence before it, "Some 400 came for the food." scores like the crowd sentence;
     alone it is not about visitors, so its figure is no version of the answer."""
-    gazette = "Harbour fair\n\nCrowds of visitors filled the harbour on Saturday. Some 400 stalls sold food."
+    gazette = "Harbour fair\n\nCrowds of visitors filled the harbour on Saturday. Some 400 came for the food."
     monkeypatch.setitem(ARTICLES, "gazette", gazette)
     monkeypatch.setitem(META, "gazette", ("Elsby Gazette", "2025-06-15"))
     g = grounder({"visitors": 0.9})
@@ -570,3 +570,17 @@ def test_an_answer_about_another_work_is_not_shown():
     ev = g.evidence("When was The Legend of Zelda: Ocarina of Time released?", [passage("series")])
     draft = g.ground(ev, reply("November 21, 1998", "November 21", ev=ev), PROMPT, Judge("November 21"))
     assert draft is not None and draft.text == "November 21, 1998 [1]"
+
+
+ARTICLES["barges"] = "Barges\n\nThe lanterns were launched from 14 barges moored in the estuary."
+META["barges"] = ("Valmere Daily Post", "2025-06-16")
+
+
+def test_a_figure_that_counts_another_thing_is_no_version():
+    # "1,870 lanterns" is no version of how many barges; a figure with no noun after it may be one
+    g = grounder({"launched": 0.99, "released": 0.99, "barges": 0.99})
+    ev = g.evidence(
+        "From how many barges were the lanterns launched?", [passage("barges"), passage("courier")]
+    )
+    draft = g.ground(ev, reply("14 barges", "14 barges", ev=ev), PROMPT, Judge("14", "1,870"))
+    assert draft is not None and not draft.conflict and draft.text == "14 barges [1]"

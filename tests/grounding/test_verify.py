@@ -7,6 +7,7 @@ from qa.grounding.verify import (
     _kind,
     answer_options,
     counted,
+    counts_other,
     is_publication_date,
     is_value,
     named_numbers,
@@ -214,3 +215,17 @@ def test_a_datelines_date_states_no_fact():
     assert states_itself(
         "June 14", "The festival was held on June 14.", "On what date was the festival held?"
     )
+
+
+@pytest.mark.parametrize(
+    ("sentence", "other"),
+    [
+        ("Organisers said 1,870 lanterns were released from the harbour wall.", True),
+        ("They were launched from 14 wooden barges moored offshore.", False),  # adjectives before the noun
+        ("Attendance stood at around 30,000 on Saturday night.", False),  # no noun: may be any count
+        ("Fourteen lanterns drifted away.", False),  # a figure in words is not read
+        ("The bakery sold bread.", False),  # no figure
+    ],
+)
+def test_a_figure_that_names_another_thing(sentence, other):
+    assert counts_other(sentence, {"barg"}) is other
