@@ -452,7 +452,9 @@ class Grounder:
         # the southern border" is no version of "Mexico says it detected 680,000 migrants … in 2023".
         stated = set(specific_terms(ev.question)) - missing_terms(ev.question, ev.context[primary.n])
         # A figure's version counts what the question asks about: "1,870 lanterns" is no version of how
-        # many barges. Not a generic "people": "6,000 migrants" is a version of "15,000 people".
+        # many barges. Unless the sentence or the one before it names the thing ("At least 8,000 asylum
+        # seekers" after "… a migrant caravan"), and not for a generic "people": "6,000 migrants" is a
+        # version of "15,000 people".
         things = asked_thing(ev.question) - {"peopl", "person"} if is_figure(answer) else set()
         best: dict[str, Sentence] = {}
         for x in pool:
@@ -462,7 +464,7 @@ class Grounder:
                 or stated & missing_terms(ev.question, ev.context[x.n])
                 or self.unbound(ev, x)  # also another work: "… Ocarina of Time Re-Arranged Album"
                 or shifted(ev.question, x.text)  # "the next Avengers movie", "former chief executive"
-                or (things and counts_other(x.text, things))
+                or (things and not things & stems(ev.context[x.n]) and counts_other(x.text, things))
             ):
                 continue
             # ranked by the sentence's own relevance: the one after the answer inherits its context

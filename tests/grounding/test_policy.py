@@ -576,7 +576,7 @@ ARTICLES["barges"] = "Barges\n\nThe lanterns were launched from 14 barges moored
 META["barges"] = ("Valmere Daily Post", "2025-06-16")
 
 
-def test_a_figure_that_counts_another_thing_is_no_version():
+def test_a_figure_that_counts_another_thing_is_no_version(monkeypatch):
     # "1,870 lanterns" is no version of how many barges; a figure with no noun after it may be one
     g = grounder({"launched": 0.99, "released": 0.99, "barges": 0.99})
     ev = g.evidence(
@@ -584,3 +584,14 @@ def test_a_figure_that_counts_another_thing_is_no_version():
     )
     draft = g.ground(ev, reply("14 barges", "14 barges", ev=ev), PROMPT, Judge("14", "1,870"))
     assert draft is not None and not draft.conflict and draft.text == "14 barges [1]"
+
+    # another word for the thing, after a sentence that names it, is still a version
+    flotilla = "Flotilla\n\nA flotilla of barges set out at dusk. Some 20 boats carried the lanterns out."
+    monkeypatch.setitem(ARTICLES, "flotilla", flotilla)
+    monkeypatch.setitem(META, "flotilla", ("Elsby Gazette", "2025-06-15"))
+    g = grounder({"launched": 0.99, "carried": 0.99})
+    ev = g.evidence(
+        "From how many barges were the lanterns launched?", [passage("barges"), passage("flotilla")]
+    )
+    draft = g.ground(ev, reply("14 barges", "14 barges", ev=ev), PROMPT, Judge("14", "20"))
+    assert draft is not None and draft.conflict and "gives “some 20” [2]" in draft.text
