@@ -6,7 +6,6 @@ words and numbers that the answer adds to the question. Two articles that agree 
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass
 
@@ -18,6 +17,7 @@ from qa.grounding.text import (
     contains_phrase,
     numbers,
     one_line,
+    published_date,
     stem,
     stems,
     words,
@@ -138,13 +138,8 @@ def states(sentence: str, answer: str, question: str) -> bool:
 
 
 def _when(published_at: str | None) -> str:
-    if not published_at:
-        return ""
-    try:
-        d = dt.date.fromisoformat(published_at[:10])
-    except ValueError:
-        return ""
-    return f"{d:%B} {d.day}, {d.year}"
+    d = published_date(published_at)
+    return f"{d:%B} {d.day}, {d.year}" if d else ""
 
 
 def attribution(c: Citation) -> str:

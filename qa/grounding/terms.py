@@ -154,11 +154,11 @@ def _nationalities() -> dict[str, frozenset[tuple[str, ...]]]:
         except (OSError, ValueError):
             continue
         people = tuple(words(country.get("demonym") or ""))
+        if not people:
+            continue
         codes = {str(c) for c in (country.get("ISO") or {}).values()}
         names = [country.get("name") or "", *(country.get("altSpellings") or [])]
         forms = {tuple(words(n)) for n in names if n and n not in codes} - {()}
-        if not people:
-            continue
         for form in forms:
             if len(form) == 1:
                 out.setdefault(form[0], set()).add(people)
@@ -167,14 +167,14 @@ def _nationalities() -> dict[str, frozenset[tuple[str, ...]]]:
     return {k: frozenset(v) for k, v in out.items()}
 
 
-MIN_DERIVED_PREFIX = 6  # "presidential" is about a "president", "parliamentary" a "parliament"
+MIN_ROOT_PREFIX = 6  # "presidential" is about a "president", "parliamentary" a "parliament"
 
 
-def _derived(term: str, word: str) -> bool:
+def _same_root(term: str, word: str) -> bool:
     """One common word formed from the other: a shared start of six letters or more that is most of
     the shorter word."""
     n = len(os.path.commonprefix([term, word]))
-    return n >= MIN_DERIVED_PREFIX and n >= 0.75 * min(len(term), len(word))
+    return n >= MIN_ROOT_PREFIX and n >= 0.75 * min(len(term), len(word))
 
 
 def name_runs(question: str) -> list[list[str]]:
@@ -241,7 +241,7 @@ def term_in(term: str, ev_words: set[str], ev_stems: set[str], ev_numbers: set[s
         return True
     if any(set(form) <= ev_words for form in _nationalities().get(term, ())):
         return True  # "French" for an article that says "France"
-    if term in _lexicon() and any(_derived(term, w) for w in ev_words if w.isalpha()):
+    if term in _lexicon() and any(_same_root(term, w) for w in ev_words if w.isalpha()):
         return True  # a title-cased common word in another form: "Presidential" for "president"
     return fuzzy_ok(term) and any(
         _close(term, w) for w in ev_words if w.isalpha() and abs(len(w) - len(term)) <= 1

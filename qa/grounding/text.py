@@ -5,6 +5,7 @@ Matching is case-, accent- and quote-insensitive (``fold``); display text is nev
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 from functools import cache
@@ -129,3 +130,11 @@ def contains_phrase(haystack: str, needle: str) -> bool:
         return False
     h = words(haystack)
     return any(h[i : i + len(n)] == n for i in range(len(h) - len(n) + 1))
+
+
+def published_date(iso: str | None) -> dt.date | None:
+    """The day of an ISO date or timestamp ("2025-06-15T08:00:00"), or None when there is none."""
+    try:
+        return dt.date.fromisoformat((iso or "")[:10])
+    except ValueError:
+        return None

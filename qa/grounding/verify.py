@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 
@@ -32,6 +31,7 @@ from qa.grounding.text import (
     coverage,
     fold,
     numbers,
+    published_date,
     stem,
     stems,
     words,
@@ -156,9 +156,11 @@ def keep_order(sentences: Sequence[Sentence]) -> list[Sentence]:
 
 # Options for the model's check: phrases of the cited sentence of the same kind as the answer.
 _MONTHS = "|".join(MONTH_NAMES)
+_MONTH_DAY = rf"(?:{_MONTHS})\.? \d{{1,2}}(?:st|nd|rd|th)?"  # "November 12", "Nov. 12th"
+_DAY_MONTH = rf"\d{{1,2}}(?:st|nd|rd|th)? (?:{_MONTHS})"  # "12 November"
 _FIGURE_OR_DATE = re.compile(
-    rf"\b(?:(?:{_MONTHS})\.? \d{{1,2}}(?:st|nd|rd|th)?(?!\d)(?:,? (?:of )?\d{{4}})?"
-    rf"|\d{{1,2}}(?:st|nd|rd|th)? (?:{_MONTHS})(?:,? \d{{4}})?|(?:{_MONTHS}),? \d{{4}})"
+    rf"\b(?:{_MONTH_DAY}(?!\d)(?:,? (?:of )?\d{{4}})?"
+    rf"|{_DAY_MONTH}(?:,? \d{{4}})?|(?:{_MONTHS}),? \d{{4}})"
     # a score or a range ("won 3-1", "2019–20") is no count: numbers joined by a dash are not options
     r"|(?<![\w.])(?<!\d[-–])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\w)(?![-–]\d)"
     r"|(?<![\w.,])(?<!\d[-–])\d+(?:\.\d+)?(?![\w,])(?![-–]\d)"
@@ -211,7 +213,7 @@ def named_numbers(text: str) -> set[str]:
     return {
         n
         for m in _NUMBERED.finditer(text)
-        if fold(m.group(1)) not in STOP | CALENDAR | NUMERALS
+        if fold(m.group(1)) not in STOP and fold(m.group(1)) not in _NOT_NAMES
         for n in numbers(m.group(2))
     }
 
@@ -280,17 +282,10 @@ def is_publication_date(claim: str, published: Iterable[str | None]) -> bool:
         for month in words(d)
         if month in MONTHS
     }
-    for iso in published:
-        try:
-            d = dt.date.fromisoformat((iso or "")[:10])
-        except ValueError:
-            continue
+    for d in filter(None, map(published_date, published)):
         if any(m == d.month and str(d.day) in n and n <= {str(d.day), str(d.year)} for m, n in stated):
             return True
     return False
-
-
-_DAY = rf"\b(?:{_MONTHS})\.? \d{{1,2}}(?:st|nd|rd|th)?|\b\d{{1,2}}(?:st|nd|rd|th)? (?:{_MONTHS})"
 
 
 def without_years(claim: str, dropped: Iterable[str]) -> str:
@@ -302,7 +297,7 @@ def without_years(claim: str, dropped: Iterable[str]) -> str:
     for year in dropped:
         if not re.fullmatch(r"\d{4}", year):
             continue
-        claim = re.sub(rf"({_DAY}),? {year}\b", r"\1", claim)
+        claim = re.sub(rf"(\b(?:{_MONTH_DAY}|{_DAY_MONTH})),? {year}\b", r"\1", claim)
     return claim
 
 
