@@ -168,9 +168,11 @@ _FIGURE_OR_DATE = re.compile(
     re.I,
 )
 _BARE_MONTH = re.compile(rf"\b(?:{_MONTHS})\b")  # capitalized: "may" is a verb
+# the number of a numbered name: no score or decimal ("3-1", "4.5") and no share ("5%", "5 per cent")
+_NAME_NUMBER = r"\d{1,4}\b(?![.,:–-]\d|\s*(?:%|per))"
 _NAME = re.compile(
     r"(?:[A-Z][\w’'.-]*[a-z.][\w’'-]*|[A-Z]{2,}|[A-Z]\.(?:[A-Z]\.)+)(?:\s+(?:(?:of|de|la|von|van|der|al)\s+)?(?:[A-Z][\w’'.-]*|[A-Z]{2,}))*"
-    r"(?: \d{1,4}\b(?![.,:–-]\d|\s*(?:%|per)))?"  # a numbered name: "Toy Story 2"
+    rf"(?: {_NAME_NUMBER})?"  # a numbered name: "Toy Story 2"
 )
 
 
@@ -204,7 +206,7 @@ def _kind(phrase: str) -> str:
 # figure. Not after a sentence's first word ("About 72 kilometers"), a month or a day ("December 24"),
 # nor before a plural ("sent Ukraine 31 tanks").
 _NUMBERED = re.compile(
-    r"(?<=[\w,;:’'\"“)] )([A-Z][A-Za-z’'-]*) (\d{1,4})\b(?![.,:–-]\d|\s*(?:%|per)|\s+[a-z]{2,}[a-rt-z]s\b)"
+    rf"(?<=[\w,;:’'\"“)] )([A-Z][A-Za-z’'-]*) ({_NAME_NUMBER})(?!\s+[a-z]{{2,}}[a-rt-z]s\b)"
 )
 
 
