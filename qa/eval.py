@@ -29,6 +29,7 @@ from typing import Any
 
 from qa.config import PROJECT_ROOT, Settings
 from qa.errors import QAError
+from qa.grounding.text import MONTHS
 from qa.types import Answer, Article, Citation, Passage
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,8 @@ class EvalQuestion:
     history: tuple[tuple[str, str], ...] = ()
     versions: tuple[str, ...] = ()  # conflict: versions an answer must all mention
     fake_answer: str | None = None  # RGB: the planted wrong answer
+    # RGB rejection: the true answer, which the noise passages are meant not to state
+    true_answer: tuple[str, ...] = ()
 
     @property
     def should_abstain(self) -> bool:
@@ -130,6 +133,8 @@ class Row:
     cited_support: bool | None = None
     conflict_all_versions: bool | None = None
     misled: bool | None = None
+    # RGB rejection: whether the passages the answer was given state the true answer after all
+    states_true_answer: bool | None = None
     ttft_ms: float | None = None
     total_ms: float | None = None
     prompt_tokens: int | None = None
@@ -228,14 +233,42 @@ def token_f1(prediction: str, golds: Sequence[str]) -> float:
     return best
 
 
+_MONTH_WORD = r"[A-Za-z]{3,9}"
+# A full date in the forms news and benchmarks write it: "November 21, 1998", "November 21 of 1998",
+# "Nov. 21st 1998", "21 November 1998", "11/21/1998" (US order), "1998-11-21".
+_FULL_DATE = re.compile(
+    rf"\b(?:(?P<m1>{_MONTH_WORD})\.? (?P<d1>\d{{1,2}})(?:st|nd|rd|th)?,? (?:of )?(?P<y1>\d{{4}})"
+    rf"|(?P<d2>\d{{1,2}})(?:st|nd|rd|th)? (?:of )?(?P<m2>{_MONTH_WORD})\.?,? (?P<y2>\d{{4}})"
+    r"|(?P<m3>\d{1,2})/(?P<d3>\d{1,2})/(?P<y3>\d{4})"
+    r"|(?P<y4>\d{4})-(?P<m4>\d{2})-(?P<d4>\d{2}))\b"
+)
+
+
+def full_dates(text: str) -> set[tuple[int, int, int]]:
+    """The (year, month, day) of every full date in the text, however it is written."""
+    out = set()
+    for m in _FULL_DATE.finditer(text):
+        for i in "1234":
+            if m.group(f"y{i}") is None:
+                continue
+            raw = m.group(f"m{i}")
+            month = int(raw) if raw.isdigit() else MONTHS.get(raw.lower())
+            day = int(m.group(f"d{i}"))
+            if month and 1 <= month <= 12 and 1 <= day <= 31:
+                out.add((int(m.group(f"y{i}")), month, day))
+    return out
+
+
 def contains_answer(prediction: str, golds: Sequence[str]) -> bool:
-    """True when a normalised gold answer occurs as whole words in the normalised prediction."""
+    """True when a normalised gold answer occurs as whole words in the normalised prediction, or a
+    gold full date occurs written another way ("November 21 of 1998" for "November 21, 1998")."""
     p = f" {normalize_answer(prediction)} "
     for gold in golds:
         g = normalize_answer(gold)
         if g and f" {g} " in p:
             return True
-    return False
+    said = full_dates(prediction)
+    return bool(said) and any(full_dates(g) & said for g in golds if g)
 
 
 def all_versions_mentioned(prediction: str, versions: Sequence[str]) -> bool:
@@ -340,6 +373,9 @@ def summarize(rows: Sequence[Row]) -> dict[str, Any]:
     given = [r for r in gold_rows if not r.abstained]
     conflict_rows = [r for r in answered_rows if r.type in CONFLICT_TYPES]
     cf_rows = [r for r in answered_rows if r.misled is not None]
+    # RGB rejection questions whose passages do state the true answer (noise that is none) are scored
+    # with the others; this also gives the recall over the rest, where declining is the only right reply
+    unstated = [r for r in answered_rows if r.should_abstain and r.states_true_answer is False]
     abst_pairs = [
         (r.should_abstain, bool(r.abstained)) for r in answered_rows if r.answerable or r.should_abstain
     ]
@@ -366,6 +402,8 @@ def summarize(rows: Sequence[Row]) -> dict[str, Any]:
             sum(1 for r in conflict_rows if r.conflict and r.conflict_all_versions), len(conflict_rows)
         ),
         "misled_rate": ratio(sum(1 for r in cf_rows if r.misled), len(cf_rows)),
+        "true_answer_stated": sum(1 for r in answered_rows if r.states_true_answer) if unstated else None,
+        "abstention_recall_unstated": ratio(sum(1 for r in unstated if r.abstained), len(unstated)),
         "ttft_p50_ms": percentile([r.ttft_ms for r in answered_rows if r.ttft_ms is not None], 50),
         "ttft_p95_ms": percentile([r.ttft_ms for r in answered_rows if r.ttft_ms is not None], 95),
         "total_p50_ms": percentile([r.total_ms for r in answered_rows if r.total_ms is not None], 50),
@@ -387,6 +425,15 @@ def _history(value: Any) -> tuple[tuple[str, str], ...]:
             q, a = turn
             turns.append((str(q), str(a)))
     return tuple(turns)
+
+
+def _strings(value: Any) -> list[str]:
+    """RGB's answers: a string, or lists (of lists) of a string's ways of writing it."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
 
 
 def load_questions(path: str | Path) -> list[EvalQuestion]:
@@ -420,6 +467,7 @@ def load_questions(path: str | Path) -> list[EvalQuestion]:
                     history=_history(d.get("history")),
                     versions=tuple(d.get("versions") or (answer if qtype in CONFLICT_TYPES else [])),
                     fake_answer=d.get("fake_answer") if qtype in COUNTERFACTUAL_TYPES else None,
+                    true_answer=tuple(_strings(d.get("answer_rgb"))) if qtype in ABSTAIN_TYPES else (),
                 )
             )
     return questions
@@ -544,6 +592,8 @@ def _evaluate_question(
         row.conflict_all_versions = all_versions_mentioned(scored_text, q.versions)
     if q.is_counterfactual and q.fake_answer:
         row.misled = contains_answer(scored_text, [q.fake_answer]) and not answer.conflict
+    if q.true_answer:
+        row.states_true_answer = any(contains_answer(p.text, q.true_answer) for p in answer.passages)
     supports_any = False
     for c in answer.citations:
         supports = citation_supports(c, spans, q.answer)
@@ -698,6 +748,8 @@ SUMMARY_KEYS = [
     "conflict_flagged",
     "conflict_all_versions",
     "misled_rate",
+    "true_answer_stated",
+    "abstention_recall_unstated",
     "ttft_p50_ms",
     "ttft_p95_ms",
     "total_p50_ms",

@@ -69,6 +69,33 @@ def test_contains_answer_matches_whole_words_only() -> None:
     assert not ev.contains_answer("something", [""])
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "released on November 21 of 1998 in Japan",
+        "Release: 11/21/1998 ;",
+        "21 Nov. 1998",
+        "on 1998-11-21",
+        "Nov. 21st, 1998",
+    ],
+)
+def test_contains_answer_reads_a_full_date_written_another_way(text: str) -> None:
+    assert ev.contains_answer(text, ["November 21, 1998"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "November 21, 1999",  # another year
+        "November 12, 1998",  # another day
+        "Saturday, Nov. 21",  # no year: not the full date
+        "21/11/1998",  # no month 21
+    ],
+)
+def test_contains_answer_does_not_take_another_date(text: str) -> None:
+    assert not ev.contains_answer(text, ["November 21, 1998"])
+
+
 def test_all_versions_mentioned() -> None:
     text = "One article says about 6,000 [1]; the other at least 8,000 [2]."
     assert ev.all_versions_mentioned(text, ["6,000", "8,000"])
@@ -211,6 +238,39 @@ def test_summarize_mixed_rows() -> None:
     assert s["prompt_tokens_mean"] == 500
 
 
+def test_summarize_rejection_whose_passages_state_the_true_answer() -> None:
+    rows = [
+        _row(
+            type="rejection",
+            gold=[],
+            abstained=False,
+            should_abstain=True,
+            answerable=False,
+            states_true_answer=True,
+        ),
+        _row(
+            type="rejection",
+            gold=[],
+            abstained=True,
+            should_abstain=True,
+            answerable=False,
+            states_true_answer=False,
+        ),
+        _row(
+            type="rejection",
+            gold=[],
+            abstained=False,
+            should_abstain=True,
+            answerable=False,
+            states_true_answer=False,
+        ),
+    ]
+    s = ev.summarize(rows)
+    assert s["abstention_recall"] == pytest.approx(1 / 3)  # still scored with the others
+    assert s["true_answer_stated"] == 1
+    assert s["abstention_recall_unstated"] == 0.5
+
+
 def test_summarize_empty_is_all_na() -> None:
     s = ev.summarize([])
     assert s["questions"] == 0
@@ -256,6 +316,32 @@ def test_load_questions_maps_rgb_types(tmp_path: Path) -> None:
     assert qs[2].should_abstain and qs[2].answer == ()
     assert qs[3].versions == ("Norway",)
     assert qs[4].history == (("first?", "first answer"), ("second?", "b"))
+    assert qs[2].true_answer == () and qs[0].true_answer == ()
+
+
+def test_load_questions_keeps_the_true_answer_of_rgb_rejection(tmp_path: Path) -> None:
+    dates = [["November 17 2019", "Nov 17, 2019"]]
+    lines = [
+        {
+            "id": "r1",
+            "question": "Q?",
+            "answer": ["Insufficient."],
+            "type": "unanswerable",
+            "answer_rgb": dates,
+        },
+        {
+            "id": "r2",
+            "question": "Q?",
+            "answer": ["Insufficient."],
+            "type": "unanswerable",
+            "answer_rgb": "Joe Biden",
+        },
+    ]
+    path = tmp_path / "q.jsonl"
+    path.write_text("\n".join(json.dumps(d) for d in lines), encoding="utf-8")
+    qs = ev.load_questions(path)
+    assert qs[0].true_answer == ("November 17 2019", "Nov 17, 2019")
+    assert qs[1].true_answer == ("Joe Biden",) and qs[1].answer == ()
 
 
 def test_load_questions_keeps_our_types() -> None:

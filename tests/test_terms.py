@@ -137,6 +137,16 @@ def test_a_title_cased_name_of_common_words_may_be_shortened_its_rare_words_may_
     assert missing_terms(q, "Microsoft will produce mixed-reality headsets.") == {"ar"}  # so does an acronym
 
 
+def test_the_place_in_a_name_is_always_required():
+    # "Open" is half of "British Open", but the US Open is another tournament
+    q = "Who won the British Open golf tournament in 2020?"
+    assert missing_terms(q, "Dominic Thiem won the 2020 US Open.") == {"british"}
+    assert missing_terms(q, "The 2020 British Open was canceled.") == set()
+    # the country may stand for its people's name
+    q = "Who won the French Open in 2021?"
+    assert missing_terms(q, "The Open in France was won by Novak Djokovic in 2021.") == set()
+
+
 ZELDA = "When was The Legend of Zelda: Ocarina of Time released?"
 XENO = "When was xenoblade chronicles X released in Japan?"
 

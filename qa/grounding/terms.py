@@ -258,11 +258,13 @@ def missing_terms(question: str, evidence: str) -> set[str]:
     # Title case makes names of common words, which news shortens: "the 77th Golden Globes" is the
     # "Golden Globe Awards", "Valhalla" is "Assassin's Creed Valhalla". A name of several words is there
     # when half of them are, or one of its rare words is, and every missing one is a common word; its
-    # rare words ("Zorvik", "Blinken") are always required.
+    # rare words ("Zorvik", "Blinken") are always required, and so is a place: the "British Open" is not
+    # the "US Open", nor the "French Open".
+    places = _nationalities().keys()
     for run in name_runs(question):
         folded = [_bare(fold(t)) for t in run]
         # title case only ("Awards"): an acronym ("AR") or a mixed-case name is always required
-        common = {f for t, f in zip(run, folded, strict=True) if t[1:].islower()} & _lexicon()
+        common = {f for t, f in zip(run, folded, strict=True) if t[1:].islower()} & _lexicon() - places
         gone = missing.intersection(folded)
         rare_here = any(f not in _lexicon() and f not in missing for f in folded)
         if len(run) >= 2 and gone and (2 * len(gone) <= len(run) or rare_here) and gone <= common:
