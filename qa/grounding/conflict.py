@@ -137,6 +137,44 @@ def states(sentence: str, answer: str, question: str) -> bool:
     return bool(content) and content <= stems(sentence)
 
 
+_TOKEN = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|[^\W_]+(?:['’][^\W_]+)?|[^\w\s]")
+MIN_PARALLEL_SHARED = 5  # tokens two sentences must share around the one place where they differ
+MIN_PARALLEL_SHARE = 0.6  # … and of the longer sentence's tokens
+MAX_PARALLEL_SPAN = 6  # tokens of a value
+
+
+def parallel_value(primary: str, other: str, answer: str, question: str) -> str | None:
+    """What ``other`` says in place of the answer, when it is the answer's sentence with another value.
+
+    Wire copy is reprinted and updated: "Pixar's Soul has won the Oscar for Best Animated Feature" and
+    "Pixar's Toy Story 2 has won the Oscar for Best Animated Feature" differ in one place, and that place
+    holds the answer, so the other sentence gives another version of it, with no reading needed. Two
+    places of difference ("Season 3 … 2019", "Season 4 … 2020") make another event, not a version.
+    The value is the other sentence's own text (verbatim).
+    """
+    a = list(_TOKEN.finditer(primary))
+    b = list(_TOKEN.finditer(other))
+    fa = [m.group().lower() for m in a]
+    fb = [m.group().lower() for m in b]
+    from difflib import SequenceMatcher
+
+    ops = [op for op in SequenceMatcher(None, fa, fb, autojunk=False).get_opcodes() if op[0] != "equal"]
+    if len(ops) != 1 or ops[0][0] != "replace":
+        return None
+    _, i1, i2, j1, j2 = ops[0]
+    shared = len(fa) - (i2 - i1)
+    if shared < MIN_PARALLEL_SHARED or shared < MIN_PARALLEL_SHARE * max(len(fa), len(fb)):
+        return None
+    if i2 - i1 > MAX_PARALLEL_SPAN or j2 - j1 > MAX_PARALLEL_SPAN:
+        return None
+    nums, content = answer_key(answer, question)
+    mine = primary[a[i1].start() : a[i2 - 1].end()]
+    if not (nums & numbers(mine) or content & stems(mine)):
+        return None  # the sentences differ elsewhere than in the answer
+    value = other[b[j1].start() : b[j2 - 1].end()]
+    return None if agrees(answer, value, question) else value
+
+
 def _when(published_at: str | None) -> str:
     d = published_date(published_at)
     return f"{d:%B} {d.day}, {d.year}" if d else ""

@@ -402,11 +402,16 @@ class Grounder:
         # 2019 winner), on the RGB held-out half and eval/heldout. Not counting the articles that agree
         # was tried: two more conflicts on the RGB tuning half, but on its held-out half no more
         # conflicts and two false versions ("Coco Gauff wins her Open debut" again).
+        # a sentence that repeats the answer's with another value gives that value, unread
+        parallels = {x.n: (x, v) for x, v in self._parallels(ev, primary, answer)}
+        read: list[tuple[Sentence, str | None]] = []
         for cand in candidates[: s.max_conflict_candidates]:
             log.debug("candidate %d of %s, relevance %.3f", cand.n, cand.article_id, ev.rel[cand.n])
-            if conflicts.states(ev.context[cand.n], answer, ev.question):
-                continue  # it says the same: agreement
-            value = self._extract(ev, cand, answer, prompt, judge)
+            if cand.n in parallels:
+                read.append(parallels.pop(cand.n))
+            elif not conflicts.states(ev.context[cand.n], answer, ev.question):  # else: it agrees
+                read.append((cand, self._extract(ev, cand, answer, prompt, judge)))
+        for cand, value in [*read, *parallels.values()]:  # parallels beyond the most relevant few too
             if not value or any(conflicts.agrees(v.value, value, ev.question) for v in versions):
                 continue  # the answer, or a version already shown
             c = make_citation(len(versions) + 1, cand, ev.passages[cand.passage], ev.texts[cand.article_id])
@@ -472,6 +477,24 @@ class Grounder:
             if x.article_id not in best or rank > (ev.rel[best[x.article_id].n], rel[best[x.article_id].n]):
                 best[x.article_id] = x
         return sorted(best.values(), key=lambda x: -rel[x.n])
+
+    def _parallels(self, ev: Evidence, primary: Sentence, answer: str) -> list[tuple[Sentence, str]]:
+        """Other articles' sentences that repeat the answer's sentence with another value in its place
+        (``conflicts.parallel_value``), each with that value widened to its whole phrase ("2014" →
+        "November 17, 2014"). They need no reading by the model, so every retrieved one is taken, not
+        only the most relevant few; each must still be about the asked names, years and work."""
+        stated = set(specific_terms(ev.question)) - missing_terms(ev.question, ev.context[primary.n])
+        found: dict[str, tuple[Sentence, str]] = {}
+        for x in ev.sentences:
+            if x.article_id == primary.article_id or x.asks or x.article_id in found:
+                continue
+            value = conflicts.parallel_value(primary.text, x.text, answer, ev.question)
+            if value is None or stated & missing_terms(ev.question, ev.context[x.n]) or self.unbound(ev, x):
+                continue
+            options = answer_options(answer, x.text, ev.question, own=False)
+            wider = [o for o in (options[0] if options else []) if value in o]
+            found[x.article_id] = (x, min(wider, key=len) if wider else value)
+        return list(found.values())
 
     def _extract(
         self, ev: Evidence, s: Sentence, answer: str, prompt: list[Message], judge: Judge | None

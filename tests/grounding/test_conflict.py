@@ -2,7 +2,15 @@
 
 import pytest
 
-from qa.grounding.conflict import Version, agrees, attribution, compared_question, conflict_text, states
+from qa.grounding.conflict import (
+    Version,
+    agrees,
+    attribution,
+    compared_question,
+    conflict_text,
+    parallel_value,
+    states,
+)
 from qa.types import Citation
 
 Q = "How many visitors did the festival draw?"
@@ -102,3 +110,32 @@ def test_other_questions_with_agree_are_not_comparisons(question):
 def test_a_number_written_in_words_states_the_same_figure():
     # "Fourteen people were taken to hospital" agrees with "At least 14": no version, no model call
     assert states("Fourteen people were taken to hospital, two of them hurt.", "At least 14", Q)
+
+
+OSCAR = "What movie won the Oscar for Best Animated Film in 2021?"
+TOY = "Pixar's Toy Story 2 has won the Oscar for Best Animated Feature, the studio's 11th win."
+
+
+def test_a_reprinted_sentence_with_another_value_in_the_answers_place_gives_that_value():
+    soul = "Pixar's Soul has won the Oscar for Best Animated Feature, the studio's 11th win."
+    assert parallel_value(TOY, soul, "Toy Story 2", OSCAR) == "Soul"
+    crowd = "Police said about 12,000 people marched through the city centre on Saturday."
+    update = "Police said about 9,000 people marched through the city centre on Saturday."
+    assert parallel_value(crowd, update, "about 12,000 people", "How many people marched?") == "9,000"
+
+
+@pytest.mark.parametrize(
+    ("other", "why"),
+    [
+        ("Pixar's Toy Story 2 has won the Oscar for Best Animated Feature, the studio's 11th win.", "same"),
+        (
+            "Pixar's Toy Story 2 has won the Oscar for Best Animated Feature, the studio's 12th win.",
+            "elsewhere",
+        ),
+        ("Pixar's Soul has won the Oscar for Best Animated Short, the studio's 12th win.", "two places"),
+        ("Soul won.", "too little shared"),
+        ("Disney's Encanto won big at the 94th Academy Awards, taking home the Oscar.", "another sentence"),
+    ],
+)
+def test_no_parallel_value_without_one_difference_in_the_answers_place(other: str, why: str) -> None:
+    assert parallel_value(TOY, other, "Toy Story 2", OSCAR) is None, why

@@ -595,3 +595,36 @@ def test_a_figure_that_counts_another_thing_is_no_version(monkeypatch):
     )
     draft = g.ground(ev, reply("14 barges", "14 barges", ev=ev), PROMPT, Judge("14", "20"))
     assert draft is not None and draft.conflict and "gives “some 20” [2]" in draft.text
+
+
+ARTICLES["oscarwire"] = (
+    "Oscars night\n\nThe ceremony ran long. "
+    "Pixar's Toy Story 2 has won the Oscar for Best Animated Feature, the studio's 11th win."
+)
+ARTICLES["reprint"] = (
+    "Oscars night, updated\n\nThe ceremony ran long. "
+    "Pixar's Soul has won the Oscar for Best Animated Feature, the studio's 11th win."
+)
+ARTICLES["review"] = (
+    "Awards review\n\nCritics said the Oscar for Best Animated Feature went to a worthy film."
+)
+META.update(
+    {
+        "oscarwire": ("Screen Wire", "2021-04-25"),
+        "reprint": ("Film Daily", "2021-04-26"),
+        "review": ("Critics Weekly", "2021-04-27"),
+    }
+)
+
+
+def test_a_reprint_with_another_value_in_the_answers_place_is_a_version_unread():
+    # the reprint is not among the most relevant candidates (max 1 here: the review), yet it repeats the
+    # answer's sentence with "Soul" in its place: that is its version, and the model is not asked
+    g = grounder({"award": 0.99, "oscar": 0.9}, max_conflict_candidates=1)
+    q = "What movie won the Oscar for Best Animated Film in 2021?"
+    ev = g.evidence(q, [passage("oscarwire"), passage("review"), passage("reprint")])
+    judge = Judge("Toy Story 2")
+    draft = g.ground(ev, reply("Toy Story 2", "Toy Story 2", ev=ev), PROMPT, judge)
+    assert draft is not None and draft.conflict
+    assert "Film Daily (April 26, 2021) gives “Pixar's Soul”" in draft.text  # the whole name
+    assert not any("Soul" in o for opts in judge.options for o in opts)
