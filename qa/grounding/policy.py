@@ -403,12 +403,13 @@ class Grounder:
         # was tried: two more conflicts on the RGB tuning half, but on its held-out half no more
         # conflicts and two false versions ("Coco Gauff wins her Open debut" again).
         # a sentence that repeats the answer's with another value gives that value, unread
-        parallels = {x.n: (x, v) for x, v in self._parallels(ev, primary, answer)}
+        # (one version an article: its parallel sentence, not another sentence the model would read)
+        parallels = {x.article_id: (x, v) for x, v in self._parallels(ev, primary, answer)}
         read: list[tuple[Sentence, str | None]] = []
         for cand in candidates[: s.max_conflict_candidates]:
             log.debug("candidate %d of %s, relevance %.3f", cand.n, cand.article_id, ev.rel[cand.n])
-            if cand.n in parallels:
-                read.append(parallels.pop(cand.n))
+            if cand.article_id in parallels:
+                read.append(parallels.pop(cand.article_id))
             elif not conflicts.states(ev.context[cand.n], answer, ev.question):  # else: it agrees
                 read.append((cand, self._extract(ev, cand, answer, prompt, judge)))
         for cand, value in [*read, *parallels.values()]:  # parallels beyond the most relevant few too

@@ -628,3 +628,22 @@ def test_a_reprint_with_another_value_in_the_answers_place_is_a_version_unread()
     assert draft is not None and draft.conflict
     assert "Film Daily (April 26, 2021) gives “Pixar's Soul”" in draft.text  # the whole name
     assert not any("Soul" in o for opts in judge.options for o in opts)
+
+
+ARTICLES["reprint2"] = (
+    "Oscars poll\n\nAn early poll of voters had picked Pixar's Luca for the Oscar for Best Animated Feature. "
+    "Pixar's Soul has won the Oscar for Best Animated Feature, the studio's 11th win."
+)
+META["reprint2"] = ("Poll Daily", "2021-04-26")
+
+
+def test_an_article_with_a_reprinted_sentence_gives_that_version_only():
+    # its most relevant sentence names "Luca"; the reprint of the answer's sentence decides its version
+    g = grounder({"poll": 0.999, "oscar": 0.9})
+    q = "What movie won the Oscar for Best Animated Film in 2021?"
+    ev = g.evidence(q, [passage("oscarwire"), passage("reprint2")])
+    judge = Judge("Toy Story 2", "Luca")
+    draft = g.ground(ev, reply("Toy Story 2", "Toy Story 2", ev=ev), PROMPT, judge)
+    assert draft is not None and draft.conflict and len(draft.citations) == 2
+    assert "Soul" in draft.text and "Luca" not in draft.text
+    assert not any("Luca" in o for opts in judge.options for o in opts)
