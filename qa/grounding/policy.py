@@ -289,6 +289,9 @@ class Grounder:
                 )
                 return None
             chosen = other
+        if self._counts_other(ev, claim, chosen):
+            log.info("dropped claim %r: sentence %d counts other things than asked", claim, chosen.n)
+            return None
         if not self._about(ev, chosen, self.in_context(ev, [chosen])[chosen.n], s.min_verify_rerank):
             log.info(
                 "dropped claim %r: sentence %d is not about the question (%.3f)",
@@ -298,6 +301,14 @@ class Grounder:
             )
             return None
         return chosen
+
+    def _counts_other(self, ev: Evidence, figure: str, x: Sentence) -> bool:
+        """A figure's sentence counts other things than the "how many X" asked: "An estimated 36,500"
+        from "… 1,870 lanterns … 36,500 visitors" for how many ferries. Not when the sentence or the one
+        before names X ("At least 8,000 asylum seekers" after "… a migrant caravan"), and not for a
+        generic "people", which any count of persons answers."""
+        things = asked_thing(ev.scored or ev.question) - {"peopl", "person"} if is_figure(figure) else set()
+        return bool(things) and not things & stems(ev.context[x.n]) and counts_other(x.text, things)
 
     def _about(self, ev: Evidence, x: Sentence, rel: float, min_rerank: float) -> bool:
         """Sentence ``x`` is about the question: its cross-encoder relevance ``rel`` reaches ``min_rerank``
@@ -331,7 +342,7 @@ class Grounder:
         if top.asks or self.unbound(ev, top) or not self._about(ev, top, rel[top.n], s.min_recover_rerank):
             return None
         things = counted(claim, ev.question)
-        if things and not things & stems(ev.context[top.n]):
+        if self._counts_other(ev, claim, top) or (things and not things & stems(ev.context[top.n])):
             # the claim counts what the sentence does not mention: "500 employees" cited to a sentence
             # about revenue is no misread of its "371 million"
             return None
@@ -458,10 +469,7 @@ class Grounder:
         # the southern border" is no version of "Mexico says it detected 680,000 migrants … in 2023".
         stated = set(specific_terms(ev.question)) - missing_terms(ev.question, ev.context[primary.n])
         # A figure's version counts what the question asks about: "1,870 lanterns" is no version of how
-        # many barges. Unless the sentence or the one before it names the thing ("At least 8,000 asylum
-        # seekers" after "… a migrant caravan"), and not for a generic "people": "6,000 migrants" is a
-        # version of "15,000 people".
-        things = asked_thing(ev.question) - {"peopl", "person"} if is_figure(answer) else set()
+        # many barges (``_counts_other``).
         best: dict[str, Sentence] = {}
         for x in pool:
             if (
@@ -470,7 +478,7 @@ class Grounder:
                 or stated & missing_terms(ev.question, ev.context[x.n])
                 or self.unbound(ev, x)  # also another work: "… Ocarina of Time Re-Arranged Album"
                 or shifted(ev.question, x.text)  # "the next Avengers movie", "former chief executive"
-                or (things and not things & stems(ev.context[x.n]) and counts_other(x.text, things))
+                or self._counts_other(ev, answer, x)
             ):
                 continue
             # ranked by the sentence's own relevance: the one after the answer inherits its context

@@ -647,3 +647,16 @@ def test_an_article_with_a_reprinted_sentence_gives_that_version_only():
     assert draft is not None and draft.conflict and len(draft.citations) == 2
     assert "Soul" in draft.text and "Luca" not in draft.text
     assert not any("Luca" in o for opts in judge.options for o in opts)
+
+
+def test_a_figure_whose_sentence_counts_other_things_is_no_answer_to_how_many():
+    # "how many ferries": the sentence counts lanterns and visitors and never names a ferry
+    g = grounder({"visitors": 0.9, "ferries": 0.9})
+    ev = g.evidence("How many ferries carried visitors to the festival?", [passage("courier")])
+    judge = Judge("36,500")
+    assert g.ground(ev, reply("An estimated 36,500", "36,500", ev=ev), PROMPT, judge) is None
+    assert judge.turns == []  # decided without the model
+    # asked about what the sentence counts, the same figure answers
+    ev = g.evidence("How many visitors did the festival draw?", [passage("courier")])
+    draft = g.ground(ev, reply("An estimated 36,500", "36,500", ev=ev), PROMPT, Judge("36,500"))
+    assert draft is not None and "36,500" in draft.text
