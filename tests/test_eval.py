@@ -239,31 +239,11 @@ def test_summarize_mixed_rows() -> None:
 
 
 def test_summarize_rejection_whose_passages_state_the_true_answer() -> None:
+    rejection = {"type": "rejection", "gold": [], "should_abstain": True, "answerable": False}
     rows = [
-        _row(
-            type="rejection",
-            gold=[],
-            abstained=False,
-            should_abstain=True,
-            answerable=False,
-            states_true_answer=True,
-        ),
-        _row(
-            type="rejection",
-            gold=[],
-            abstained=True,
-            should_abstain=True,
-            answerable=False,
-            states_true_answer=False,
-        ),
-        _row(
-            type="rejection",
-            gold=[],
-            abstained=False,
-            should_abstain=True,
-            answerable=False,
-            states_true_answer=False,
-        ),
+        _row(**rejection, abstained=False, states_true_answer=True),
+        _row(**rejection, abstained=True, states_true_answer=False),
+        _row(**rejection, abstained=False, states_true_answer=False),
     ]
     s = ev.summarize(rows)
     assert s["abstention_recall"] == pytest.approx(1 / 3)  # still scored with the others

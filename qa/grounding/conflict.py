@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 from qa.grounding.reply import strip_markers
 from qa.grounding.text import (
@@ -156,8 +157,6 @@ def parallel_value(primary: str, other: str, answer: str, question: str) -> str 
     b = list(_TOKEN.finditer(other))
     fa = [m.group().lower() for m in a]
     fb = [m.group().lower() for m in b]
-    from difflib import SequenceMatcher
-
     ops = [op for op in SequenceMatcher(None, fa, fb, autojunk=False).get_opcodes() if op[0] != "equal"]
     if len(ops) != 1 or ops[0][0] != "replace":
         return None

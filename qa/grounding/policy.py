@@ -464,20 +464,15 @@ class Grounder:
         else:
             rel = dict(ev.rel)
             floor = max(s.min_relevance, ev.rel[primary.n] - s.conflict_margin)
-        # A version answers the same question as the answer does: the question's names, numbers and
-        # years that the answer's sentence states, it states too. "More than 730,000 migrant encounters at
-        # the southern border" is no version of "Mexico says it detected 680,000 migrants … in 2023".
-        stated = set(specific_terms(ev.question)) - missing_terms(ev.question, ev.context[primary.n])
-        # A figure's version counts what the question asks about: "1,870 lanterns" is no version of how
-        # many barges (``_counts_other``).
+        stated = self._stated(ev, primary)
         best: dict[str, Sentence] = {}
         for x in pool:
             if (
                 rel[x.n] < floor
                 or ev.rel[x.n] < own_floor
-                or stated & missing_terms(ev.question, ev.context[x.n])
-                or self.unbound(ev, x)  # also another work: "… Ocarina of Time Re-Arranged Album"
-                or shifted(ev.question, x.text)  # "the next Avengers movie", "former chief executive"
+                or not self._same_question(ev, x, stated)
+                # A figure's version counts what the question asks about: "1,870 lanterns" is no version
+                # of how many barges
                 or self._counts_other(ev, answer, x)
             ):
                 continue
@@ -487,18 +482,34 @@ class Grounder:
                 best[x.article_id] = x
         return sorted(best.values(), key=lambda x: -rel[x.n])
 
+    def _stated(self, ev: Evidence, primary: Sentence) -> set[str]:
+        """The question's names, numbers and years that the answer's sentence states."""
+        return set(specific_terms(ev.question)) - missing_terms(ev.question, ev.context[primary.n])
+
+    def _same_question(self, ev: Evidence, x: Sentence, stated: set[str]) -> bool:
+        """Sentence ``x`` answers the question the answer's sentence answers: it states the ``stated``
+        names, numbers and years too ("More than 730,000 migrant encounters at the southern border" is no
+        version of "Mexico says it detected 680,000 migrants … in 2023"), its article is about them, and
+        it is about no other work or time ("… Ocarina of Time Re-Arranged Album", "the next Avengers
+        movie", "former chief executive")."""
+        return not (
+            stated & missing_terms(ev.question, ev.context[x.n])
+            or self.unbound(ev, x)
+            or shifted(ev.question, x.text)
+        )
+
     def _parallels(self, ev: Evidence, primary: Sentence, answer: str) -> list[tuple[Sentence, str]]:
         """Other articles' sentences that repeat the answer's sentence with another value in its place
         (``conflicts.parallel_value``), each with that value widened to its whole phrase ("2014" →
         "November 17, 2014"). They need no reading by the model, so every retrieved one is taken, not
         only the most relevant few; each must still be about the asked names, years and work."""
-        stated = set(specific_terms(ev.question)) - missing_terms(ev.question, ev.context[primary.n])
+        stated = self._stated(ev, primary)
         found: dict[str, tuple[Sentence, str]] = {}
         for x in ev.sentences:
             if x.article_id == primary.article_id or x.asks or x.article_id in found:
                 continue
             value = conflicts.parallel_value(primary.text, x.text, answer, ev.question)
-            if value is None or stated & missing_terms(ev.question, ev.context[x.n]) or self.unbound(ev, x):
+            if value is None or not self._same_question(ev, x, stated):
                 continue
             options = answer_options(answer, x.text, ev.question, own=False)
             wider = [o for o in (options[0] if options else []) if value in o]
