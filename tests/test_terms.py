@@ -40,6 +40,7 @@ def test_specific_terms(question, expected):
 
 def test_numbers_are_canonical():
     assert numbers("about 6,000 people, later 6000, then one more") == {"6000", "1"}
+    assert numbers("Twenty-two people") == {"22"}
     assert is_identifier("zorvik016") and not is_identifier("2023") and not is_identifier("blinken")
 
 

@@ -18,7 +18,7 @@ import re
 from functools import cache
 
 from qa.errors import QAError
-from qa.grounding.text import NUMBER_WORDS, fold
+from qa.grounding.text import fold, word_numbers
 
 
 def _split(text: str) -> list[str]:
@@ -92,11 +92,7 @@ def stems(text: str) -> set[str]:
 
 def numbers(text: str) -> set[str]:
     """Numbers as canonical strings: '6,000' and '6000' are one number; number words count too."""
-    out = {_canonical(m) for m in NUMBER.finditer(text)}
-    for w in words(text):
-        if w in NUMBER_WORDS:
-            out.add(NUMBER_WORDS[w])
-    return out
+    return {_canonical(m) for m in NUMBER.finditer(text)} | word_numbers(text)
 
 
 def is_identifier(term: str) -> bool:

@@ -54,6 +54,23 @@ NUMBER_WORDS = (
     | {w: str(10 * i) for i, w in enumerate(_TENS.split(), 2)}
     | {"dozen": "12", "hundred": "100", "thousand": "1000", "million": "1000000"}
 )
+# "Twenty-two people were treated" states 22, not 20 and 2
+COMPOUND_NUMBER = re.compile(
+    rf"\b({'|'.join(_TENS.split())})[-‐‑ ]({'|'.join(_ONES.split()[1:10])})\b", re.IGNORECASE
+)
+
+
+def word_numbers(text: str) -> set[str]:
+    """The numbers a text writes in words: "fourteen" → 14, "twenty-two" → 22."""
+    out = {
+        str(int(NUMBER_WORDS[t.lower()]) + int(NUMBER_WORDS[u.lower()]))
+        for t, u in COMPOUND_NUMBER.findall(text)
+    }
+    rest = COMPOUND_NUMBER.sub(" ", text)
+    out.update(NUMBER_WORDS[w] for w in _WORD.findall(fold(rest)) if w in NUMBER_WORDS)
+    return out
+
+
 # Numerals are never names, even capitalised at the start of a sentence ("Fifty years after …").
 NUMERALS = wordset(
     f"""{_ONES} {_TENS} hundred hundreds thousand thousands million millions billion billions dozen dozens
@@ -107,7 +124,7 @@ def numbers(text: str) -> set[str]:
         whole = re.sub(r"[,\u202f\u00a0 ]", "", m.group(1)).lstrip("0") or "0"
         frac = (m.group(2) or "").rstrip("0")
         out.add(whole + (f".{frac}" if frac else ""))
-    out.update(NUMBER_WORDS[w] for w in words(text) if w in NUMBER_WORDS)
+    out.update(word_numbers(text))
     return out
 
 

@@ -19,6 +19,7 @@ from qa.grounding.reply import strip_markers
 from qa.grounding.sentences import Sentence
 from qa.grounding.terms import CALENDAR, specific_terms
 from qa.grounding.text import (
+    COMPOUND_NUMBER,
     META,
     MONTH_ABBREVIATIONS,
     MONTH_NAMES,
@@ -164,6 +165,7 @@ _FIGURE_OR_DATE = re.compile(
     # a score or a range ("won 3-1", "2019–20") is no count: numbers joined by a dash are not options
     r"|(?<![\w.])(?<!\d[-–])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\w)(?![-–]\d)"
     r"|(?<![\w.,])(?<!\d[-–])\d+(?:\.\d+)?(?![\w,])(?![-–]\d)"
+    rf"|{COMPOUND_NUMBER.pattern}"  # "Twenty-two" is one option, not "Twenty" and "two"
     rf"|\b(?:{'|'.join(w for w in NUMBER_WORDS if w not in ('zero', 'hundred', 'thousand', 'million'))})\b",
     re.I,
 )

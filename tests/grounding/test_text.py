@@ -17,6 +17,8 @@ ARTICLE = "Mexico has assigned more than 32,000 soldiers to enforce immigration 
         ("three soldiers", {"3"}),
         ("Fourteen people, two of them hurt", {"14", "2"}),  # teens and tens are numbers too
         ("forty years", {"40"}),
+        ("Twenty-two people were treated", {"22"}),  # one number, not 20 and 2
+        ("thirty five of them, ninety-nine in all", {"35", "99"}),
         ("no figures here", set()),
         ("version 1.50", {"1.5"}),
     ],

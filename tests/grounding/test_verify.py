@@ -229,3 +229,9 @@ def test_a_datelines_date_states_no_fact():
 )
 def test_a_figure_that_names_another_thing(sentence, other):
     assert counts_other(sentence, {"barg"}) is other
+
+
+def test_a_number_written_as_two_words_is_one_option():
+    sentence = "Twenty-two people were treated in hospital in Kallby for injuries."
+    found = answer_options("22", sentence, "How many people were treated in hospital?")
+    assert found == (["Twenty-two"], ["Twenty-two"])
