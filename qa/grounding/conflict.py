@@ -144,14 +144,14 @@ MIN_PARALLEL_SHARE = 0.6  # … and of the longer sentence's tokens
 MAX_PARALLEL_SPAN = 6  # tokens of a value
 
 
-def parallel_value(primary: str, other: str, answer: str, question: str) -> str | None:
+def parallel_value(primary: str, other: str, answer: str, question: str) -> tuple[int, int] | None:
     """What ``other`` says in place of the answer, when it is the answer's sentence with another value.
 
     Wire copy is reprinted and updated: "Pixar's Soul has won the Oscar for Best Animated Feature" and
     "Pixar's Toy Story 2 has won the Oscar for Best Animated Feature" differ in one place, and that place
     holds the answer, so the other sentence gives another version of it, with no reading needed. Two
     places of difference ("Season 3 … 2019", "Season 4 … 2020") make another event, not a version.
-    The value is the other sentence's own text (verbatim).
+    The value is the other sentence's own text: its span ``(start, end)`` in ``other``.
     """
     a = list(_TOKEN.finditer(primary))
     b = list(_TOKEN.finditer(other))
@@ -170,8 +170,8 @@ def parallel_value(primary: str, other: str, answer: str, question: str) -> str 
     mine = primary[a[i1].start() : a[i2 - 1].end()]
     if not (nums & numbers(mine) or content & stems(mine)):
         return None  # the sentences differ elsewhere than in the answer
-    value = other[b[j1].start() : b[j2 - 1].end()]
-    return None if agrees(answer, value, question) else value
+    start, end = b[j1].start(), b[j2 - 1].end()
+    return None if agrees(answer, other[start:end], question) else (start, end)
 
 
 def _when(published_at: str | None) -> str:

@@ -9,6 +9,7 @@ reached only through the ``Judge`` callable given to ``ground``/``conflict``.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -508,12 +509,18 @@ class Grounder:
         for x in ev.sentences:
             if x.article_id == primary.article_id or x.asks or x.article_id in found:
                 continue
-            value = conflicts.parallel_value(primary.text, x.text, answer, ev.question)
-            if value is None or not self._same_question(ev, x, stated):
+            span = conflicts.parallel_value(primary.text, x.text, answer, ev.question)
+            if span is None or not self._same_question(ev, x, stated):
                 continue
+            start, end = span
             options = answer_options(answer, x.text, ev.question, own=False)
-            wider = [o for o in (options[0] if options else []) if value in o]
-            found[x.article_id] = (x, min(wider, key=len) if wider else value)
+            wider = [
+                o
+                for o in (options[0] if options else [])
+                for m in re.finditer(re.escape(o), x.text)
+                if m.start() <= start and end <= m.end()
+            ]
+            found[x.article_id] = (x, min(wider, key=len) if wider else x.text[start:end])
         return list(found.values())
 
     def _extract(

@@ -118,10 +118,12 @@ TOY = "Pixar's Toy Story 2 has won the Oscar for Best Animated Feature, the stud
 
 def test_a_reprinted_sentence_with_another_value_in_the_answers_place_gives_that_value():
     soul = "Pixar's Soul has won the Oscar for Best Animated Feature, the studio's 11th win."
-    assert parallel_value(TOY, soul, "Toy Story 2", OSCAR) == "Soul"
+    span = parallel_value(TOY, soul, "Toy Story 2", OSCAR)
+    assert span is not None and soul[span[0] : span[1]] == "Soul"
     crowd = "Police said about 12,000 people marched through the city centre on Saturday."
     update = "Police said about 9,000 people marched through the city centre on Saturday."
-    assert parallel_value(crowd, update, "about 12,000 people", "How many people marched?") == "9,000"
+    span = parallel_value(crowd, update, "about 12,000 people", "How many people marched?")
+    assert span is not None and update[span[0] : span[1]] == "9,000"
 
 
 @pytest.mark.parametrize(
