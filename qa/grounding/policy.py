@@ -407,7 +407,8 @@ class Grounder:
         s = self.settings
         answer = strip_markers(draft.text)
         first = draft.citations[0]
-        candidates = self._candidates(ev, primary, answer)
+        stated = self._stated(ev, primary)
+        candidates = self._candidates(ev, primary, answer, stated)
         versions = [conflicts.Version(answer, first)]
         # Only the most relevant candidates: reading further found more articles that repeat the answer
         # but also more sentences that merely mention a name ("Coco Gauff wins her Open debut" for the
@@ -416,7 +417,7 @@ class Grounder:
         # conflicts and two false versions ("Coco Gauff wins her Open debut" again).
         # a sentence that repeats the answer's with another value gives that value, unread
         # (one version an article: its parallel sentence, not another sentence the model would read)
-        parallels = {x.article_id: (x, v) for x, v in self._parallels(ev, primary, answer)}
+        parallels = {x.article_id: (x, v) for x, v in self._parallels(ev, primary, answer, stated)}
         read: list[tuple[Sentence, str | None]] = []
         for cand in candidates[: s.max_conflict_candidates]:
             log.debug("candidate %d of %s, relevance %.3f", cand.n, cand.article_id, ev.rel[cand.n])
@@ -438,7 +439,7 @@ class Grounder:
             return None
         return Draft(conflicts.conflict_text(versions), [v.citation for v in versions], conflict=True)
 
-    def _candidates(self, ev: Evidence, primary: Sentence, answer: str) -> list[Sentence]:
+    def _candidates(self, ev: Evidence, primary: Sentence, answer: str, stated: set[str]) -> list[Sentence]:
         """Each other article's most relevant sentence that states something of the answer's kind.
 
         Of the answer's kind: a figure or date when the answer gives one, else a name (``answer_options``),
@@ -465,7 +466,6 @@ class Grounder:
         else:
             rel = dict(ev.rel)
             floor = max(s.min_relevance, ev.rel[primary.n] - s.conflict_margin)
-        stated = self._stated(ev, primary)
         best: dict[str, Sentence] = {}
         for x in pool:
             if (
@@ -499,12 +499,13 @@ class Grounder:
             or shifted(ev.question, x.text)
         )
 
-    def _parallels(self, ev: Evidence, primary: Sentence, answer: str) -> list[tuple[Sentence, str]]:
+    def _parallels(
+        self, ev: Evidence, primary: Sentence, answer: str, stated: set[str]
+    ) -> list[tuple[Sentence, str]]:
         """Other articles' sentences that repeat the answer's sentence with another value in its place
         (``conflicts.parallel_value``), each with that value widened to its whole phrase ("2014" →
         "November 17, 2014"). They need no reading by the model, so every retrieved one is taken, not
         only the most relevant few; each must still be about the asked names, years and work."""
-        stated = self._stated(ev, primary)
         found: dict[str, tuple[Sentence, str]] = {}
         for x in ev.sentences:
             if x.article_id == primary.article_id or x.asks or x.article_id in found:

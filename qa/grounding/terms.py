@@ -18,7 +18,7 @@ import re
 from functools import cache
 
 from qa.errors import QAError
-from qa.grounding.text import fold, word_numbers
+from qa.grounding.text import fold, numbers
 
 
 def _split(text: str) -> list[str]:
@@ -88,11 +88,6 @@ def stems(text: str) -> set[str]:
     """Stemmed content words (no stopwords, no question words)."""
     ws = [w for w in words(text) if w not in STOPWORDS and w not in QUESTION_WORDS]
     return set(_stemmer().stemWords(ws))
-
-
-def numbers(text: str) -> set[str]:
-    """Numbers as canonical strings: '6,000' and '6000' are one number; number words count too."""
-    return {_canonical(m) for m in NUMBER.finditer(text)} | word_numbers(text)
 
 
 def is_identifier(term: str) -> bool:

@@ -67,7 +67,7 @@ def word_numbers(text: str) -> set[str]:
         for t, u in COMPOUND_NUMBER.findall(text)
     }
     rest = COMPOUND_NUMBER.sub(" ", text)
-    out.update(NUMBER_WORDS[w] for w in _WORD.findall(fold(rest)) if w in NUMBER_WORDS)
+    out.update(NUMBER_WORDS[w] for w in words(rest) if w in NUMBER_WORDS)
     return out
 
 
