@@ -389,6 +389,22 @@ def test_eval_set_gold_answers_occur_in_their_evidence() -> None:
             assert ev.contains_answer(quotes, q["answer"]), q["id"]
 
 
+@pytest.mark.parametrize("name", ["traps", "fresh", "wire", "blind"])  # not heldout: never read by tests
+def test_written_sets_quote_their_articles_verbatim(name: str) -> None:
+    from qa.ingest import read_articles
+
+    folder = PROJECT_ROOT / "eval" / name
+    by_id = {a.id: a for a in read_articles([folder / "articles.jsonl"]).articles}
+    rows = [json.loads(line) for line in (folder / "questions.jsonl").read_text("utf-8").splitlines() if line]
+    assert len({q["id"] for q in rows}) == len(rows) and {q["type"] for q in rows} <= ev.EVAL_SET_TYPES
+    for q in rows:
+        assert (q["type"] == "unanswerable") == (q["answer"] == []), q["id"]
+        for e in q["evidence"]:
+            assert e["quote"] in by_id[e["article_id"]].text, (q["id"], e["quote"])
+        if q["answer"]:
+            assert ev.contains_answer(" ".join(e["quote"] for e in q["evidence"]), q["answer"]), q["id"]
+
+
 # ----------------------------------------------------------------------------- a real run
 
 

@@ -8,12 +8,14 @@ import pytest
 
 from qa.config import PROJECT_ROOT
 from qa.grounding.terms import (
+    asked_subject,
     coverage,
     is_identifier,
     missing_terms,
     names_another_entity,
     numbers,
     respell,
+    role_elsewhere,
     shifted,
     specific_terms,
 )
@@ -269,3 +271,70 @@ def test_a_title_cased_common_word_is_there_in_another_form_but_a_name_is_not():
         missing_terms("What did Zorvikstad announce?", "Zorvikstadt announced a plan.") == set()
     )  # one typo
     assert missing_terms("What did Zorvikland announce?", "Zorvikstadt announced a plan.") == {"zorvikland"}
+
+
+VISIT = "Who did the transport minister visit at Velmora General Hospital?"
+VISITED = (
+    "In the afternoon, Transport Minister Aurelie Danske, accompanied by regional governor Piet Halloran, "
+    "visited Wielke at Velmora General Hospital."
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "claim", "sentence", "subject"),
+    [
+        # the claim or its sentence gives the name the title the question opens its subject with
+        (VISIT, "Transport Minister Aurelie Danske", VISITED, True),
+        (VISIT, "Aurelie Danske", VISITED, True),
+        (VISIT, "Wielke", VISITED, False),
+        (VISIT, "Piet Halloran", VISITED, False),
+        ("Who did the mayor thank?", "Ines Rautio", "Mayor Ines Rautio thanked the volunteers.", True),
+        # the subject's own name
+        ("Who did Blinken meet?", "Antony Blinken", "Antony Blinken met López Obrador.", True),
+        ("Who did Blinken meet?", "López Obrador", "Antony Blinken met López Obrador.", False),
+        # the role after the verb is what is asked for, not who asks
+        (
+            "Who did the president appoint as secretary of state?",
+            "Antony Blinken",
+            "The president named Secretary of State Antony Blinken.",
+            False,
+        ),
+        # capitalised words open a name, not a title: "Manchester" of "Manchester United"
+        ("Who does Manchester United play next?", "Manchester City", "United play Manchester City.", False),
+        ("Who did President Biden meet?", "President Macron", "Biden met President Macron.", False),
+        # the wh-word is the subject: the title is the answer's
+        ("Who is the transport minister?", "Aurelie Danske", VISITED, False),
+    ],
+)
+def test_the_one_a_question_asks_about_is_not_its_answer(question, claim, sentence, subject):
+    assert asked_subject(question, claim, sentence) is subject
+
+
+HARWICK = (
+    "Harwick's mayor, Tobias Lenk, who visited the site with the town's chief engineer, Sabine Kort, spoke."
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "claim", "sentence", "elsewhere"),
+    [
+        ("Who is the mayor of Tallow Bay?", "Tobias Lenk", HARWICK, True),
+        ("Who is Tallow Bay's mayor?", "Tobias Lenk", HARWICK, True),
+        ("Who is the mayor of Tallow Bay?", "Tobias Lenk", "Tobias Lenk, the mayor of Harwick, said.", True),
+        ("Who is the CEO of Nintendo?", "Doug Bowser", "Nintendo of America's CEO Doug Bowser said.", True),
+        # the same holder, however written
+        ("Who is the mayor of Harwick?", "Tobias Lenk", HARWICK, False),
+        ("Who is the CEO of Nintendo?", "Doug Bowser", "Nintendo's CEO Doug Bowser said.", False),
+        (
+            "Who is the mayor of Tallow Bay?",
+            "Tobias Lenk",
+            "Tobias Lenk, the Mayor of Tallow Bay, said.",
+            False,
+        ),
+        # no holder beside the name, or another role: left to the other checks
+        ("Who is the mayor of Brevik?", "Tomas Lindgard", "Mayor Tomas Lindgard said.", False),
+        ("Who is the mayor of Tallow Bay?", "Sabine Kort", HARWICK.replace("mayor", "deputy"), False),
+    ],
+)
+def test_a_role_the_sentence_gives_another_holder_is_no_answer(question, claim, sentence, elsewhere):
+    assert role_elsewhere(question, claim, sentence) is elsewhere

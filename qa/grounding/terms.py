@@ -426,3 +426,101 @@ def shifted(question: str, sentence: str) -> bool:
             if any(t in names for t in after[:2]):
                 return True
     return False
+
+
+# "Who did the transport minister visit?": after "who" and an auxiliary, the wh-word is the object and
+# what follows opens the subject, whom the question already names.
+_OBJECT_QUESTION = re.compile(
+    r"^\W*(?:who|whom)\s+(?:did|does|do|will|would|could|can|should|has|have|had)\s+(.+)", re.I | re.S
+)
+_DETERMINERS = frozenset(_split("the a an"))
+_TITLE_END = re.compile(r"[^\w\s'’-]\s*$")  # where the words before a name stop being its title
+
+
+def asked_subject(question: str, claim: str, sentence: str) -> bool:
+    """The claim names the one the question asks about, not the one it asks for.
+
+    "Who did the transport minister visit?" is not answered by "Transport Minister Aurelie Danske", nor
+    by "Aurelie Danske" cited to "Transport Minister Aurelie Danske … visited Wielke"; "Who did Blinken
+    meet?" is not answered by "Antony Blinken". The subject is found by position only: the words right
+    after the auxiliary must be the title the claim or the sentence gives the name.
+    """
+    m = _OBJECT_QUESTION.match(question)
+    if not m:
+        return False
+    raw = WORD.findall(m.group(1))
+    while raw and fold(raw[0]) in _DETERMINERS:
+        raw = raw[1:]
+    rest = [_bare(fold(t)) for t in raw]
+    said = words(claim)
+    if not rest or not said:
+        return False
+
+    def opens_subject(title: list[str]) -> bool:
+        """A role the question writes in lower case ("the transport minister visit"), whole: not the
+        "President" of "President Biden", nor the "Manchester" of "Manchester United"."""
+        n = len(title)
+        return (
+            0 < n < len(raw)
+            and title[-1] not in STOPWORDS
+            and rest[:n] == title
+            and all(t.islower() for t in raw[: n + 1])
+        )
+
+    # the name the subject is: the claim ends with it ("Antony Blinken" for "Blinken")
+    if any(said[-k:] == rest[:k] and said[-1] not in STOPWORDS for k in range(1, len(said) + 1)):
+        return True
+    # the claim gives the subject's title before a name: "Transport Minister Aurelie Danske"
+    if any(opens_subject(said[:k]) for k in range(1, len(said))):
+        return True
+    # the sentence does: "In the afternoon, Transport Minister Aurelie Danske, accompanied by …"
+    at = fold(sentence).find(fold(claim))
+    if at <= 0:
+        return False
+    before = sentence[:at]
+    before = re.split(r"[^\w\s'’-]", before.rstrip(" ,"))[-1] if not _TITLE_END.search(before) else ""
+    title: list[str] = []
+    for w in reversed(words(before)):
+        if w in STOPWORDS:
+            break
+        title.insert(0, w)
+    return opens_subject(title)
+
+
+_CAP = r"[A-Z][\w'’.&-]*(?:\s+[A-Z][\w'’.&-]*)*"  # a run of capitalised words: "Tallow Bay"
+_ROLE = r"(?:[a-z]+|[A-Z]{2,4})"  # a lower-case word or an acronym: "mayor", "CEO"
+_ROLE_OF = re.compile(
+    rf"\b((?:{_ROLE}\s+){{0,2}}{_ROLE})\s+of\s+(?:the\s+)?({_CAP})"
+)  # the mayor of Tallow Bay
+_ROLE_POSSESSED = re.compile(rf"({_CAP})['’]s\s+((?:{_ROLE}\s+){{0,2}}{_ROLE})")  # Tallow Bay's mayor
+ROLE_REACH = 40  # characters between a name and the role given to it: "Harwick's mayor, Tobias Lenk"
+
+
+def role_elsewhere(question: str, claim: str, sentence: str) -> bool:
+    """The sentence gives the answer the asked role of another holder than the question's.
+
+    "Who is the mayor of Tallow Bay?" is not answered by "Harwick's mayor, Tobias Lenk", nor "Who is
+    the president of Nintendo?" by "Nintendo of America's president, Doug Bowser". Only a role written
+    right beside the name counts, and the holders are compared by their words.
+    """
+    asked: list[tuple[str, set[str]]] = []
+    for m in _ROLE_OF.finditer(question):
+        asked.append((fold(m.group(1).split()[-1]), set(words(m.group(2)))))
+    for m in _ROLE_POSSESSED.finditer(question):
+        asked.append((fold(m.group(2).split()[0]), set(words(m.group(1)))))
+    asked = [(role, owner) for role, owner in asked if role not in STOPWORDS and owner - STOPWORDS]
+    at = fold(sentence).find(fold(claim))
+    if not asked or at < 0:
+        return False
+    near = (max(0, at - ROLE_REACH), at + len(claim) + ROLE_REACH)
+    for role, owner in asked:
+        found = [
+            (h.start(), set(words(h.group(1))))
+            for h in re.finditer(rf"({_CAP})['’]s\s+(?:{_ROLE}\s+){{0,2}}(?i:{re.escape(role)})\b", sentence)
+        ] + [
+            (h.start(), set(words(h.group(1))))
+            for h in re.finditer(rf"\b(?i:{re.escape(role)})\s+of\s+(?:the\s+)?({_CAP})", sentence)
+        ]
+        if any(near[0] <= start <= near[1] and not holder & owner for start, holder in found):
+            return True
+    return False

@@ -1,5 +1,7 @@
 """Does a cited sentence state the answer to the question asked? Three checks, cheapest first.
 
+0. Before any: the claim is of the kind asked (``fits_question``): "how many" wants an amount, "how
+   fast" a measure, not a clock time.
 1. Lexical support (``support``): every number and name of the claim, and most of its content words,
    occur in the cited sentence and the one before it. A filter, never the proof: "41,000" occurs in a
    sentence about visitors as well as in one about lanterns.
@@ -36,6 +38,7 @@ from qa.grounding.text import (
     stem,
     stems,
     words,
+    wordset,
 )
 
 
@@ -410,3 +413,43 @@ def choice_schema(options: Sequence[str]) -> dict[str, object]:
         "required": ["choice"],
         "additionalProperties": False,
     }
+
+
+# "How many" and "how much" ask for an amount: a figure, or a word that gives one ("dozens").
+_ASKS_AMOUNT = re.compile(
+    r"\bhow\s+(?:many|much)\b|\bwhat\s+(?:percentage|percent|share|proportion|fraction|amount)\b", re.I
+)
+# "How fast", "how long" ask for a measure, which may be said in words too ("at low speed", "until
+# Friday"), but not by a clock time or a date alone, nor by the asked word itself ("long waits").
+_ASKS_MEASURE = re.compile(
+    r"\bhow\s+(far|fast|old|long|often|big|large|tall|high|deep|heavy|wide|late|soon)\b", re.I
+)
+_CLOCK = re.compile(r"\b\d{1,2}[:.]\d{2}(?:\s*[ap]\.?m\.?)?|\b\d{1,2}\s*[ap]\.?m\.?(?!\w)", re.I)
+_AMOUNT_WORDS = wordset(
+    """none nobody zero half quarter third dozen dozens hundreds thousands millions billions tens scores
+    double triple twice"""
+)
+
+
+def fits_question(claim: str, question: str) -> bool:
+    """The claim is an answer of the kind asked, when the question asks for an amount or a measure.
+
+    "About 11:40 p.m." is no answer to how fast a train went, nor "travellers complained of long waits"
+    to how long they waited, nor "March 4" to how many were hurt; "No one was hurt", "dozens", "at low
+    speed" and "until at least Friday" are answers.
+    """
+    amount, measure = _ASKS_AMOUNT.search(question), _ASKS_MEASURE.search(question)
+    if amount is None and measure is None:
+        return True
+    text = strip_markers(claim)
+    if measure is not None and measure.group(1).lower() in ("late", "soon"):
+        return True  # "how late", "how soon": a time or a date is the answer
+    plain = _CLOCK.sub(" ", text)
+    for d in [d.group(0) for d in _FIGURE_OR_DATE.finditer(plain) if _kind(d.group(0)) == "date"]:
+        plain = plain.replace(d, " ")
+    said = set(words(plain))
+    if values(plain, question) or said & _AMOUNT_WORDS or "no one" in fold(plain):
+        return True
+    if amount is not None or values(text, question):
+        return False  # no amount; or the claim's only numbers are a clock time or a date
+    return measure.group(1).lower() not in said

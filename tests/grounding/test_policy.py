@@ -660,3 +660,63 @@ def test_a_figure_whose_sentence_counts_other_things_is_no_answer_to_how_many():
     ev = g.evidence("How many visitors did the festival draw?", [passage("courier")])
     draft = g.ground(ev, reply("An estimated 36,500", "36,500", ev=ev), PROMPT, Judge("36,500"))
     assert draft is not None and "36,500" in draft.text
+
+
+def test_the_one_the_question_asks_about_is_no_answer_nor_version():
+    # "Who did the governor meet?": the governor herself is not whom she met
+    g = grounder({"met": 0.9})
+    ev = g.evidence("Who did the governor meet on the pier?", [passage("courier")])
+    judge = Judge("Petra Lindqvist")
+    assert g.ground(ev, reply("Governor Petra Lindqvist", "Lindqvist", ev=ev), PROMPT, judge) is None
+    assert g.ground(ev, reply("Petra Lindqvist", "Lindqvist", ev=ev), PROMPT, judge) is None
+    draft = g.ground(ev, reply("Joachim Brask", "Lindqvist", ev=ev), PROMPT, Judge("Joachim Brask"))
+    assert draft is not None and draft.text.startswith("Joachim Brask [1]")
+
+
+def test_a_quote_does_not_hide_the_reporting_clause_that_states_the_answer():
+    study = (
+        "Walk lowers blood sugar\n\n"
+        '"The effect was larger than we expected from such a small change," said Professor Ingrid Solberg, '
+        "who led the study."
+    )
+
+    class ClauseScorer:  # the quote drowns the clause, as the cross-encoder scored it (0.04)
+        def score(self, query, texts):
+            return np.array([0.9 if "led" in t and "effect" not in t else 0.04 for t in texts])
+
+    articles = {"study": study}
+    g = Grounder(GroundingSettings(), articles.__getitem__, no_embed, ClauseScorer())
+    at = study.index("\n\n") + 2
+    p = Passage(
+        "study", "Walk lowers blood sugar", "Standard", "2026-04-02", study[at:], at, len(study), 1.0, 0.7
+    )
+    ev = g.evidence("Who led the walking study?", [p])
+    draft = g.ground(ev, reply("Professor Ingrid Solberg", "Solberg", ev=ev), PROMPT, Judge())
+    assert draft is not None and draft.text == "Professor Ingrid Solberg [1]"
+    # a claim inside the quote gains nothing from the clause
+    ev = g.evidence("How large was the effect?", [p])
+    assert g.ground(ev, reply("larger than we expected", "Solberg", ev=ev), PROMPT, Judge()) is None
+
+
+def test_a_version_may_name_the_asked_line_in_its_article_not_its_sentence_but_not_a_year():
+    herald = "Derailment\n\nCouncil officials estimate that about 9,000 passengers a day travel on the Vessen Line in 2026."
+    courier = (
+        "Vessen Line shut\n\nEngineers worked through the night on Monday. "
+        "The company estimates that about 14,000 passengers a day use the route."
+    )
+    articles = {"herald": herald, "courier": courier}
+
+    def cut(aid: str, source: str) -> Passage:
+        text = articles[aid]
+        at = text.index("\n\n") + 2
+        return Passage(aid, text[: at - 2], source, "2026-03-10", text[at:], at, len(text), 1.0, 0.7)
+
+    g = Grounder(GroundingSettings(), articles.__getitem__, no_embed, KeywordScorer({"passengers": 0.9}))
+    passages = [cut("herald", "Tallow Bay Herald"), cut("courier", "Harwick Courier")]
+    ev = g.evidence("How many passengers use the Vessen Line a day?", passages)
+    draft = g.ground(ev, reply("about 9,000", "9,000", ev=ev), PROMPT, Judge("9,000", "14,000"))
+    assert draft.conflict and "“about 14,000” [2]" in draft.text
+    # the asked year must be the sentence's own: 2026's 9,000 is not contradicted by an undated 14,000
+    ev = g.evidence("How many passengers used the Vessen Line a day in 2026?", passages)
+    draft = g.ground(ev, reply("about 9,000", "9,000", ev=ev), PROMPT, Judge("9,000", "14,000"))
+    assert draft is not None and not draft.conflict

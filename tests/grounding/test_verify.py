@@ -8,6 +8,7 @@ from qa.grounding.verify import (
     answer_options,
     counted,
     counts_other,
+    fits_question,
     is_publication_date,
     is_value,
     named_numbers,
@@ -235,3 +236,31 @@ def test_a_number_written_as_two_words_is_one_option():
     sentence = "Twenty-two people were treated in hospital in Kallby for injuries."
     found = answer_options("22", sentence, "How many people were treated in hospital?")
     assert found == (["Twenty-two"], ["Twenty-two"])
+
+
+@pytest.mark.parametrize(
+    ("question", "claim", "fits"),
+    [
+        # a clock time or a date is no amount
+        ("How fast was the freight train going?", "The freight train was going at about 11:40 p.m.", False),
+        ("How many people were hurt?", "March 4", False),
+        # a sentence without a figure does not say how long
+        ("How long did travellers wait?", "Many travellers complained of long waits at the stop.", False),
+        ("How many migrants did Mexico detect in 2023?", "2023", False),  # the question's own number
+        ("How big is the caravan?", "a big caravan", False),  # the asked word is no measure
+        ("How fast was the train going?", "about 80 km/h", True),
+        ("How fast was the train going?", "at low speed", True),  # a measure in words
+        ("How big is the migrant caravan?", "an enormous caravan of migrants", True),
+        ("How long did travellers wait?", "up to two hours", True),
+        ("How long will the line stay shut?", "until at least Friday", True),
+        ("How many people were hurt?", "No one was hurt.", True),
+        ("How many people were hurt?", "Dozens", True),
+        ("How many buses were running?", "Forty", True),
+        ("What percentage voted?", "about half", True),
+        ("How often do trains run?", "twice an hour", True),
+        ("Who won the race?", "Joe Burrow", True),  # not asked for an amount
+        ("When did the train derail?", "at about 11:40 p.m.", True),
+    ],
+)
+def test_an_amount_or_measure_asked_is_answered_by_one(question, claim, fits):
+    assert fits_question(claim, question) is fits
