@@ -18,6 +18,7 @@ from qa.grounding.terms import (
     role_elsewhere,
     shifted,
     specific_terms,
+    window_unstated,
 )
 
 
@@ -338,3 +339,53 @@ HARWICK = (
 )
 def test_a_role_the_sentence_gives_another_holder_is_no_answer(question, claim, sentence, elsewhere):
     assert role_elsewhere(question, claim, sentence) is elsewhere
+
+
+@pytest.mark.parametrize(
+    ("question", "evidence", "published", "missing"),
+    [
+        ("How many copies did it sell in its first week?", "It has sold 3.2 million copies.", None, {"week"}),
+        (
+            "How many copies did it sell in its first week?",
+            "It sold 400,000 copies in its first week.",
+            None,
+            set(),
+        ),
+        (
+            "How many were treated at last year's festival?",
+            "Paramedics treated 23 people.",
+            "2025-06-15",
+            {"year"},
+        ),
+        (
+            "How many were treated at last year's festival?",
+            "Last year, medics treated 11.",
+            "2025-06-15",
+            set(),
+        ),
+        # a year written as a number: the one before the article's
+        (
+            "How many were treated at last year's festival?",
+            "In 2024, medics treated 11.",
+            "2025-06-15",
+            set(),
+        ),
+        (
+            "How many goals did they score in last year's final?",
+            "Their first win since 1994.",
+            "2026-05-16",
+            {"year"},
+        ),
+        ("How many goals did they score in last year's final?", "Their first win since 1994.", None, set()),
+        # "this year" is the article's own time; a year-end ranking names no window
+        ("Who won the award this year?", "Ada Lind won the award.", None, set()),
+        (
+            "What is women's year-end No 1 in tennis in 2020?",
+            "Barty finished the year as No. 1.",
+            None,
+            set(),
+        ),
+    ],
+)
+def test_a_window_of_time_the_question_asks_about_must_be_named(question, evidence, published, missing):
+    assert window_unstated(question, evidence, published) == missing

@@ -42,6 +42,7 @@ from qa.grounding.terms import (
     role_elsewhere,
     shifted,
     specific_terms,
+    window_unstated,
 )
 from qa.grounding.text import contains_phrase, coverage, fold, one_line, stems, years
 from qa.grounding.verify import (
@@ -408,6 +409,8 @@ class Grounder:
             missing |= asked
         if names_another_entity(ev.question, x.text):  # "Saltmarsh Crown …" asked about "Saltmarsh Crown II"
             missing.add("the asked name itself")
+        # "in its first week", "last year's final"
+        missing |= window_unstated(ev.question, ev.context[x.n], ev.passages[x.passage].published_at)
         return missing
 
     def _confirmed(self, ev: Evidence, claim: str, s: Sentence, prompt: list[Message], judge: Judge) -> bool:

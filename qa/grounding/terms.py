@@ -18,7 +18,7 @@ import re
 from functools import cache
 
 from qa.errors import QAError
-from qa.grounding.text import fold, numbers
+from qa.grounding.text import fold, numbers, years
 
 
 def _split(text: str) -> list[str]:
@@ -524,3 +524,37 @@ def role_elsewhere(question: str, claim: str, sentence: str) -> bool:
         if any(near[0] <= start <= near[1] and not holder & owner for start, holder in found):
             return True
     return False
+
+
+# A window of time other than the article's present: "in its first week", "last year's final". ("This
+# year" is the article's own time, which its date gives.)
+_WINDOW = re.compile(
+    r"\b(first|last|next|opening|final|previous|second|third|fourth)\s+"
+    r"(day|days|week|weeks|weekend|month|months|quarter|year|years|season|half|decade|night|hour|hours)\b",
+    re.I,
+)
+
+
+def window_unstated(question: str, evidence: str, published: str | None = None) -> set[str]:
+    """The windows of time the question asks about that the evidence does not name.
+
+    "How many copies did it sell in its first week?" is not answered by "It has sold more than 3.2
+    million copies", nor "How many people were treated at last year's festival?" by this year's count:
+    the window's unit ("week", "year") must be in the evidence, as an asked year must. A year may be
+    written as a number: for "last year" or "next year", the one before or after the article's
+    ``published`` date (any year when the date is unknown).
+    """
+    said = set(words(evidence))
+    found = {n for n in years(evidence)}
+    missing = set()
+    for m in _WINDOW.finditer(question):
+        which, unit = fold(m.group(1)), fold(m.group(2)).rstrip("s")
+        if unit in said or unit + "s" in said:
+            continue
+        if unit == "year" and found:
+            year = int(published[:4]) if published and published[:4].isdigit() else None
+            shift = {"last": -1, "previous": -1, "next": 1}.get(which)
+            if year is None or shift is None or str(year + shift) in found:
+                continue
+        missing.add(unit)
+    return missing

@@ -720,3 +720,11 @@ def test_a_version_may_name_the_asked_line_in_its_article_not_its_sentence_but_n
     ev = g.evidence("How many passengers used the Vessen Line a day in 2026?", passages)
     draft = g.ground(ev, reply("about 9,000", "9,000", ev=ev), PROMPT, Judge("9,000", "14,000"))
     assert draft is not None and not draft.conflict
+
+
+def test_a_count_of_this_years_festival_does_not_answer_for_last_years():
+    g = grounder({"lanterns": 0.9})
+    ev = g.evidence("How many lanterns were released at last year's festival?", [passage("courier")])
+    assert g.ground(ev, reply("1,870", "1,870", ev=ev), PROMPT, Judge("1,870")) is None
+    ev = g.evidence(LANTERNS, [passage("courier")])
+    assert g.ground(ev, reply("1,870", "1,870", ev=ev), PROMPT, Judge("1,870")) is not None
