@@ -389,7 +389,9 @@ def test_eval_set_gold_answers_occur_in_their_evidence() -> None:
             assert ev.contains_answer(quotes, q["answer"]), q["id"]
 
 
-@pytest.mark.parametrize("name", ["traps", "fresh", "wire", "blind"])  # not heldout: never read by tests
+@pytest.mark.parametrize(
+    "name", ["traps", "fresh", "wire", "blind", "blind2"]
+)  # not heldout: never read by tests
 def test_written_sets_quote_their_articles_verbatim(name: str) -> None:
     from qa.ingest import read_articles
 

@@ -185,10 +185,10 @@ _NAME = re.compile(
 _DATED = re.compile(rf"\b((?:{'|'.join(CALENDAR)})\.?) \d{{1,4}}$", re.I)
 # a name ends where a lowercase compound begins: "Christopher Nolan-directed version" → "Christopher Nolan"
 _COMPOUND = re.compile(r"-[a-z].*$", re.S)
-# A dateline ("LINDHOLM — ", "NEW YORK (Reuters) -- ", "VALMERE, June 16 (Daily Post) — ") says where and
+# A dateline ("LINDHOLM — ", "NEW YORK (Reuters) -- ", "VALMERE, June 16 (Daily Post) - ") says where and
 # when the story was filed: no answer's name or date.
 _DATELINE = re.compile(
-    r"^\s*[A-Z][A-Z.'’ -]{2,}(?:,\s*[A-Z][\w.]*(?: \d{1,2})?)*\s*(?:\([^)]{1,40}\)\s*)?(?:—|–|--)\s*"
+    r"^\s*[A-Z][A-Z.'’ -]{2,}(?:,\s*[A-Z][\w.]*(?: \d{1,2})?)*\s*(?:\([^)]{1,40}\)\s*)?(?:—|–|--|(?<=\s)-(?=\s))\s*"
 )
 _NOT_NAMES = NUMERALS | CALENDAR  # "Fifty", "December": capitalised, but no answer to "who"
 _LEADING = re.compile(r"^(?:The|A|An|In|On|At|By|For|But|And|Mr|Mrs|Ms|Dr)\.?\s+(?=[A-Z])")

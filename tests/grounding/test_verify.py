@@ -210,9 +210,11 @@ def test_a_year_lent_to_a_date_is_dropped_from_the_date_only():
     assert without_years("May 3, 2025", {""}) == "May 3, 2025"  # no year known
 
 
-def test_a_datelines_date_states_no_fact():
-    s = "PORT ELSBY, June 15 (Harrowgate Courier) — Paper lanterns drifted over the estuary."
+@pytest.mark.parametrize("dash", ["—", "–", "--", "-"])  # wire copy in plain ASCII too
+def test_a_datelines_date_states_no_fact(dash):
+    s = f"PORT ELSBY, June 15 (Harrowgate Courier) {dash} Paper lanterns drifted over the estuary."
     assert not states_itself("June 15", s, "On what date was the festival held?")
+    assert answer_options("April 21", s, "When is the meeting?", own=False) is None
     assert states_itself(
         "June 14", "The festival was held on June 14.", "On what date was the festival held?"
     )
