@@ -434,7 +434,6 @@ _OBJECT_QUESTION = re.compile(
     r"^\W*(?:who|whom)\s+(?:did|does|do|will|would|could|can|should|has|have|had)\s+(.+)", re.I | re.S
 )
 _DETERMINERS = frozenset(_split("the a an"))
-_TITLE_END = re.compile(r"[^\w\s'’-]\s*$")  # where the words before a name stop being its title
 
 
 def asked_subject(question: str, claim: str, sentence: str) -> bool:
@@ -477,8 +476,7 @@ def asked_subject(question: str, claim: str, sentence: str) -> bool:
     at = fold(sentence).find(fold(claim))
     if at <= 0:
         return False
-    before = sentence[:at]
-    before = re.split(r"[^\w\s'’-]", before.rstrip(" ,"))[-1] if not _TITLE_END.search(before) else ""
+    before = re.split(r"[^\w\s'’-]", sentence[:at].rstrip())[-1]  # a title stops at punctuation
     title: list[str] = []
     for w in reversed(words(before)):
         if w in STOPWORDS:
@@ -544,8 +542,7 @@ def window_unstated(question: str, evidence: str, published: str | None = None) 
     written as a number: for "last year" or "next year", the one before or after the article's
     ``published`` date (any year when the date is unknown).
     """
-    said = set(words(evidence))
-    found = {n for n in years(evidence)}
+    said, found = set(words(evidence)), years(evidence)
     missing = set()
     for m in _WINDOW.finditer(question):
         which, unit = fold(m.group(1)), fold(m.group(2)).rstrip("s")
