@@ -33,6 +33,15 @@ _RELATIVE_TIME = wordset(
     monday tuesday wednesday thursday friday saturday sunday morning afternoon evening night"""
 )
 
+_WEEKDAYS = wordset("monday tuesday wednesday thursday friday saturday sunday")
+
+
+def _weekdays(answer: str, question: str) -> set[str]:
+    """The days of the week an answer gives that the question does not, when it gives no number."""
+    if numbers(answer):
+        return set()
+    return {w for w in words(strip_markers(answer)) if w in _WEEKDAYS} - set(words(question))
+
 
 # "Do the articles agree on the size of the caravan?" asks for the versions of "the size of the caravan"
 _COMPARISON = re.compile(
@@ -109,6 +118,9 @@ def agrees(a: str, b: str, question: str) -> bool:
     ya, yb = _yes_no(a), _yes_no(b)
     if ya and yb:
         return ya == yb
+    da, db = _weekdays(a, question), _weekdays(b, question)
+    if da and db and not da & db:
+        return False  # "until Friday" and "on Monday" are two days, whatever the articles' dates
     if _relative_time(a, question) or _relative_time(b, question):
         return True  # not comparable without the articles' dates
     na, sa = answer_key(a, question)

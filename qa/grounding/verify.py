@@ -173,6 +173,7 @@ _FIGURE_OR_DATE = re.compile(
     re.I,
 )
 _BARE_MONTH = re.compile(rf"\b(?:{_MONTHS})\b")  # capitalized: "may" is a verb
+_WEEKDAY = re.compile(r"\b(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\b")
 # the number of a numbered name: no score or decimal ("3-1", "4.5") and no share ("5%", "5 per cent")
 _NAME_NUMBER = r"\d{1,4}\b(?![.,:–-]\d|\s*(?:%|per))"
 _NAME = re.compile(
@@ -360,6 +361,13 @@ def answer_options(
     own_numbers = values(text, question)
     q_fold = fold(question)
     sentence = _DATELINE.sub("", sentence)
+    if _WEEKDAY.search(text) and not own_numbers and not _MONTH.search(text):
+        # a day of the week for a day of the week: "until Friday" is a version of "on Monday"
+        days = [
+            d for d in dict.fromkeys(m.group(0) for m in _WEEKDAY.finditer(sentence)) if fold(d) not in q_fold
+        ]
+        mine = [d for d in days if fold(d) in fold(text)]
+        return (days, mine) if (mine if own else days) else None
     if is_value(text, question):
         spans = list(_FIGURE_OR_DATE.finditer(sentence))
         found = [m.group(0) for m in spans]

@@ -30,6 +30,8 @@ Q = "How many visitors did the festival draw?"
         ("Yes.", "yes, according to police", True),
         ("The festival drew visitors.", "many visitors", True),  # nothing of its own: cannot disagree
         ("Last week", "Thursday", True),  # told relative to each article's date: not comparable
+        ("until Friday at the earliest", "on Monday", False),  # two days of the week are two days
+        ("Friday", "until Friday", True),
         ("It opened on May 2, 2023.", "May 3, 2023", False),  # the year alike, the day not
         ("May 2023", "June 2023", False),  # months are compared like numbers
         ("May 2023", "May 2, 2023", True),  # one is the other, more precisely

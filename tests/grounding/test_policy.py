@@ -728,3 +728,22 @@ def test_a_count_of_this_years_festival_does_not_answer_for_last_years():
     assert g.ground(ev, reply("1,870", "1,870", ev=ev), PROMPT, Judge("1,870")) is None
     ev = g.evidence(LANTERNS, [passage("courier")])
     assert g.ground(ev, reply("1,870", "1,870", ev=ev), PROMPT, Judge("1,870")) is not None
+
+
+def test_two_days_of_the_week_from_two_outlets_are_a_conflict():
+    a = "Bridge shut\n\nThe Ferris Street bridge is expected to reopen on Monday, engineers said."
+    b = "Flood closes bridge\n\nThe Ferris Street bridge will stay closed until Friday at the earliest."
+    articles = {"a": a, "b": b}
+
+    def cut(aid: str, source: str, date: str) -> Passage:
+        text = articles[aid]
+        at = text.index("\n\n") + 2
+        return Passage(aid, text[: at - 2], source, date, text[at:], at, len(text), 1.0, 0.7)
+
+    g = Grounder(GroundingSettings(), articles.__getitem__, no_embed, KeywordScorer({"bridge": 0.9}))
+    ev = g.evidence(
+        "When will the Ferris Street bridge reopen?",
+        [cut("a", "Evening Post", "2026-04-09"), cut("b", "Valley Courier", "2026-04-08")],
+    )
+    draft = g.ground(ev, reply("Monday", "Monday", ev=ev), PROMPT, Judge("Friday"))
+    assert draft.conflict and "“Friday” [2]" in draft.text

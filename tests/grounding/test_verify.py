@@ -266,3 +266,15 @@ def test_a_number_written_as_two_words_is_one_option():
 )
 def test_an_amount_or_measure_asked_is_answered_by_one(question, claim, fits):
     assert fits_question(claim, question) is fits
+
+
+def test_a_day_of_the_week_is_a_version_of_a_day_of_the_week():
+    q = "When is the Ferris Street bridge expected to reopen?"
+    s = "The bridge, the main link to Cobbledene, will stay closed until Friday at the earliest."
+    assert answer_options("Monday", s, q, own=False) == (["Friday"], [])
+    assert answer_options("on Monday", "It reopens on Monday, officials said on Tuesday.", q) == (
+        ["Monday", "Tuesday"],
+        ["Monday"],
+    )
+    # a date with its month is compared as a date
+    assert answer_options("Saturday, June 14", s, q, own=False) is None
