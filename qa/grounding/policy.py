@@ -477,7 +477,9 @@ class Grounder:
             if c is None:
                 continue
             hedged = keep_qualifiers(value, cand.text)
-            if value[:1].isdigit():  # a figure quoted mid-sentence: "gives “around 30,000”"
+            if not hedged.startswith(
+                value
+            ):  # a qualifier put in front, quoted mid-sentence: "gives “around 30,000”"
                 hedged = hedged[:1].lower() + hedged[1:]
             versions.append(conflicts.Version(hedged, c))
         if len(versions) < 2:

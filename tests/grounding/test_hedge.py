@@ -1,4 +1,4 @@
-"""qa.grounding.hedge: the source's qualifiers of a figure survive in the answer."""
+"""qa.grounding.hedge: the source's qualifiers of a figure or a day survive in the answer."""
 
 import pytest
 
@@ -29,6 +29,21 @@ SOURCE = "Attendance stood at around 30,000 on Saturday night, but the total may
         ),  # already there
         ("The caravan may swell to 15,000.", "may swell to 15,000", "The caravan may swell to 15,000."),
         ("Paramedics treated 23 people.", "Paramedics treated 23 people.", "Paramedics treated 23 people."),
+        # a day keeps the phrase that hedges it
+        ("Friday", "The bridge will stay closed until Friday at the earliest.", "Friday at the earliest"),
+        ("Friday", "Trains will stay suspended until at least Friday.", "At least Friday"),
+        (
+            "until at least Friday",
+            "Trains will stay suspended until at least Friday.",
+            "until at least Friday",
+        ),
+        # before a day inside a sentence it would not read: left as the claim wrote it
+        (
+            "The line reopens on Friday",
+            "Trains stay suspended until at least Friday.",
+            "The line reopens on Friday",
+        ),
+        ("June 14", "It was held on Saturday, June 14, with a rain date of June 21.", "June 14"),
     ],
 )
 def test_keep_qualifiers(claim, sentence, expected):

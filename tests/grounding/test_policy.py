@@ -746,4 +746,4 @@ def test_two_days_of_the_week_from_two_outlets_are_a_conflict():
         [cut("a", "Evening Post", "2026-04-09"), cut("b", "Valley Courier", "2026-04-08")],
     )
     draft = g.ground(ev, reply("Monday", "Monday", ev=ev), PROMPT, Judge("Friday"))
-    assert draft.conflict and "“Friday” [2]" in draft.text
+    assert draft.conflict and "“Friday at the earliest” [2]" in draft.text  # the source's hedge kept
