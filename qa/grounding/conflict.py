@@ -15,6 +15,7 @@ from qa.grounding.text import (
     META,
     MONTHS,
     QUESTION_WORDS,
+    WEEKDAY_NAMES,
     contains_phrase,
     numbers,
     one_line,
@@ -27,13 +28,12 @@ from qa.grounding.text import (
 from qa.types import Citation
 
 _YES_NO = wordset("yes no")
+_WEEKDAYS = wordset(" ".join(WEEKDAY_NAMES).lower())
 # Times told relative to the day an article was written: "last week" and "Thursday" can be one day.
-_RELATIVE_TIME = wordset(
-    """yesterday today tomorrow tonight ago last next this earlier later recently week weekend
-    monday tuesday wednesday thursday friday saturday sunday morning afternoon evening night"""
+_RELATIVE_TIME = _WEEKDAYS | wordset(
+    """yesterday today tomorrow tonight ago last next this earlier later recently week weekend morning
+    afternoon evening night"""
 )
-
-_WEEKDAYS = wordset("monday tuesday wednesday thursday friday saturday sunday")
 
 
 def _weekdays(answer: str, question: str) -> set[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from qa.grounding.text import MONTH_NAMES, fold, wordset
+from qa.grounding.text import MONTH_NAMES, WEEKDAY_NAMES, fold, wordset
 
 # Words that, right before a figure, qualify it and read well in front of any figure.
 QUALIFIERS = wordset(
@@ -56,9 +56,7 @@ def qualifiers_before(sentence: str, figure: str) -> list[str]:
 
 
 # A day is hedged by the phrase before or after it: "until at least Friday", "Monday at the earliest".
-_DAY = re.compile(
-    rf"\b(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day|(?:{'|'.join(MONTH_NAMES)}) \d{{1,2}})\b"
-)
+_DAY = re.compile(rf"\b(?:{'|'.join(WEEKDAY_NAMES)}|(?:{'|'.join(MONTH_NAMES)}) \d{{1,2}})\b")
 _BEFORE_DAY = ("at least", "as early as", "no earlier than", "no later than", "not before", "not until")
 _AFTER_DAY = ("at the earliest", "at the latest")
 

@@ -477,9 +477,8 @@ class Grounder:
             if c is None:
                 continue
             hedged = keep_qualifiers(value, cand.text)
-            if not hedged.startswith(
-                value
-            ):  # a qualifier put in front, quoted mid-sentence: "gives “around 30,000”"
+            # a qualifier put in front is quoted mid-sentence: "gives “around 30,000”"
+            if not hedged.startswith(value):
                 hedged = hedged[:1].lower() + hedged[1:]
             versions.append(conflicts.Version(hedged, c))
         if len(versions) < 2:

@@ -32,6 +32,7 @@ MONTH_NAMES = (
     "July", "August", "September", "October", "November", "December",
 )  # fmt: skip
 MONTH_ABBREVIATIONS = (*(m[:3] for m in MONTH_NAMES), "Sept")
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 # folded name or short form → month number
 MONTHS = {
     w.lower(): i

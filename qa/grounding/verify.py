@@ -30,6 +30,7 @@ from qa.grounding.text import (
     NUMERALS,
     QUESTION_WORDS,
     STOP,
+    WEEKDAY_NAMES,
     contains_phrase,
     coverage,
     fold,
@@ -173,7 +174,7 @@ _FIGURE_OR_DATE = re.compile(
     re.I,
 )
 _BARE_MONTH = re.compile(rf"\b(?:{_MONTHS})\b")  # capitalized: "may" is a verb
-_WEEKDAY = re.compile(r"\b(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\b")
+_WEEKDAY = re.compile(rf"\b(?:{'|'.join(WEEKDAY_NAMES)})\b")
 # the number of a numbered name: no score or decimal ("3-1", "4.5") and no share ("5%", "5 per cent")
 _NAME_NUMBER = r"\d{1,4}\b(?![.,:–-]\d|\s*(?:%|per))"
 _NAME = re.compile(
@@ -429,9 +430,7 @@ _ASKS_AMOUNT = re.compile(
 )
 # "How fast", "how long" ask for a measure, which may be said in words too ("at low speed", "until
 # Friday"), but not by a clock time or a date alone, nor by the asked word itself ("long waits").
-_ASKS_MEASURE = re.compile(
-    r"\bhow\s+(far|fast|old|long|often|big|large|tall|high|deep|heavy|wide|late|soon)\b", re.I
-)
+_ASKS_MEASURE = re.compile(r"\bhow\s+(far|fast|old|long|often|big|large|tall|high|deep|heavy|wide)\b", re.I)
 _CLOCK = re.compile(r"\b\d{1,2}[:.]\d{2}(?:\s*[ap]\.?m\.?)?|\b\d{1,2}\s*[ap]\.?m\.?(?!\w)", re.I)
 _AMOUNT_WORDS = wordset(
     """none nobody zero half quarter third dozen dozens hundreds thousands millions billions tens scores
@@ -450,8 +449,6 @@ def fits_question(claim: str, question: str) -> bool:
     if amount is None and measure is None:
         return True
     text = strip_markers(claim)
-    if measure is not None and measure.group(1).lower() in ("late", "soon"):
-        return True  # "how late", "how soon": a time or a date is the answer
     plain = _CLOCK.sub(" ", text)
     for d in [d.group(0) for d in _FIGURE_OR_DATE.finditer(plain) if _kind(d.group(0)) == "date"]:
         plain = plain.replace(d, " ")
