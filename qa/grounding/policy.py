@@ -431,11 +431,25 @@ class Grounder:
         log.info("check of %r on sentence %d: chose %r among %s", claim, s.n, choice, options)
         return choice is None or choice in mine  # no reply (a failed call): the other checks decide
 
-    def _choose(self, s: Sentence, options: list[str], prompt: list[Message], judge: Judge) -> str | None:
-        """Which option sentence ``s`` states as the answer: an option, "none", or None (no reply)."""
+    def _choose(
+        self, s: Sentence, options: list[str], prompt: list[Message], judge: Judge, *, alone: str = ""
+    ) -> str | None:
+        """Which option sentence ``s`` states as the answer: an option, "none", or None (no reply).
+
+        Asked after the answer's prompt (its sentences and question, cached by the engine), or, with
+        ``alone`` (the question), in a short prompt of its own that shows this sentence only.
+        """
         listed = ", ".join(f'"{o}"' for o in [*options, "none"])
-        turn = prompts.render("verify", sentence=one_line(s.text), options=listed)
-        choice = parse_field(judge(_followed_by(prompt, turn), choice_schema(options), 32) or "", "choice")
+        if alone:
+            turn = prompts.render("check", question=alone, sentence=one_line(s.text), options=listed)
+            messages: list[Message] = [
+                {"role": "system", "content": prompts.load("system")},
+                {"role": "user", "content": turn},
+            ]
+        else:
+            turn = prompts.render("verify", sentence=one_line(s.text), options=listed)
+            messages = _followed_by(prompt, turn)
+        choice = parse_field(judge(messages, choice_schema(options), 32) or "", "choice")
         return choice if choice in {*options, "none"} else None
 
     # -- conflicts ---------------------------------------------------------------------------------
@@ -589,15 +603,24 @@ class Grounder:
             return None
         if len(found[0]) == 1 and not is_figure(found[0][0]):
             # The sentence's only name or date, in a sentence already found relevant and bound to the
-            # asked names and years: that is its answer. Asked anyway, the model, having just answered
-            # from another article, says "none" to the other version ("Baker Mayfield won the 2012
-            # Heisman"). A lone figure is asked about: it often counts something else ("three outlying
-            # villages" for the price of a van, the score "3-1" for the number of spectators); so is the
-            # one place among several names ("from Cuba" in a sentence about who travelled), hence the
-            # names are counted again without the question's kind, here only, where it decides.
+            # asked names and years. Asked after the answer's prompt, the model, having just answered
+            # from another article, said "none" to the other version ("Baker Mayfield won the 2012
+            # Heisman"). A name is asked alone, in a prompt with only the question and this sentence,
+            # which refuses a name that merely occurs ("… the 2017 French presidential election (60
+            # million Twitter …" for its winner, RGB tuning half). A date is taken unread: asked alone,
+            # the model refused "not expected to reopen before Saturday, July 18" as a version of the
+            # day the road reopens (eval/blind3). A lone figure is asked in context: it often counts
+            # something else ("three outlying villages" for the price of a van, the score "3-1" for
+            # the number of spectators); so is the one place among several names ("from Cuba" in a
+            # sentence about who travelled), hence the names are counted again without the question's
+            # kind, here only, where it decides.
             untyped = answer_options(answer, s.text, ev.question, own=False, typed=False)
             if untyped is not None and len(untyped[0]) == 1:
-                return found[0][0]
+                if judge is None or is_value(found[0][0], ev.question):
+                    return found[0][0]
+                choice = self._choose(s, found[0], prompt, judge, alone=ev.question)
+                log.info("lone version of sentence %d: chose %r among %s", s.n, choice, found[0])
+                return None if choice == "none" else found[0][0]  # no reply: the other checks decided
         if judge is None:
             return None
         choice = self._choose(s, found[0], prompt, judge)

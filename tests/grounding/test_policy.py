@@ -69,8 +69,10 @@ class Judge:
     def __call__(self, messages, schema, max_tokens):
         turn = messages[-1]["content"]
         self.turns.append(turn)
-        # the answer's prompt, extended: the engine's cache skips the shared prefix
-        assert messages[-1]["content"].startswith(PROMPT[-1]["content"]) and messages[:-1] == PROMPT[:-1]
+        if turn.startswith("Question: "):  # a check alone: the question and one sentence, nothing else
+            assert len(messages) == 2 and PROMPT[-1]["content"] not in turn
+        else:  # the answer's prompt, extended: the engine's cache skips the shared prefix
+            assert turn.startswith(PROMPT[-1]["content"]) and messages[:-1] == PROMPT[:-1]
         options = schema["properties"]["choice"]["enum"]
         self.options.append(options)
         chosen = next((o for p in self.picks for o in options if p in o and o != "none"), "none")
@@ -179,6 +181,19 @@ def test_a_name_conflict_between_outlets():
         "The articles disagree: The Harrowgate Courier (June 15, 2025) gives “Lena Marsh was the safety officer” [1]; "
         "Valmere Daily Post (June 16, 2025) gives “Ruth Okafor” [2]."
     )
+
+
+def test_a_lone_name_is_a_version_only_when_the_check_alone_says_it_answers():
+    g = grounder({"safety officer": 0.95})
+    ev = g.evidence("Who was the festival's safety officer?", [passage("courier"), passage("post")])
+    answer = reply("Lena Marsh was the safety officer.", "Lena Marsh", ev=ev)
+    judge = Judge("Lena Marsh")  # says "none" to Ruth Okafor
+    draft = g.ground(ev, answer, PROMPT, judge)
+    assert not draft.conflict and [c.source for c in draft.citations] == ["The Harrowgate Courier"]
+    # asked in a prompt of its own, which names the question and shows only the other outlet's sentence
+    [alone] = [t for t in judge.turns if t.startswith("Question: ")]
+    assert "Who was the festival's safety officer?" in alone and "Ruth Okafor" in alone
+    assert "Lena Marsh" not in alone and judge.options[judge.turns.index(alone)] == ["Ruth Okafor", "none"]
 
 
 def test_a_confirmed_claim_is_cited_verbatim_with_its_qualifiers():
@@ -400,12 +415,35 @@ def test_relevance_is_read_with_the_sentence_before():
     assert draft is not None and "June 14" in draft.citations[0].quote
 
 
-def test_one_phrase_of_the_answers_kind_is_that_articles_version_without_a_model_call():
+def test_one_phrase_of_the_answers_kind_is_that_articles_version_after_one_check_alone():
     g = grounder({"safety officer": 0.95})
     ev = g.evidence("Who was the festival's safety officer?", [passage("courier"), passage("post")])
-    judge = Judge()  # would answer "none" to every question
+    judge = Judge("Ruth Okafor")
     draft = g.ground(ev, reply("Lena Marsh", "Lena Marsh", ev=ev), PROMPT, judge)
-    assert draft.conflict and "Ruth Okafor" in draft.text and judge.turns == []
+    assert draft.conflict and "Ruth Okafor" in draft.text
+    assert len(judge.turns) == 1 and judge.turns[0].startswith("Question: ")
+    # with no model to ask (no judge), the lone name is taken unread, as before
+    draft = g.ground(ev, reply("Lena Marsh", "Lena Marsh", ev=ev), PROMPT, None)
+    assert draft.conflict and "Ruth Okafor" in draft.text
+
+
+def test_a_lone_date_is_that_articles_version_unread(monkeypatch):
+    """Asked alone, the model refused "not … before Saturday, July 18" as a version of a reopening day;
+    a date stays a version without a call, where a lone name is asked about."""
+    monkeypatch.setitem(
+        ARTICLES, "roads", "Road shut\n\nThe road will reopen on Thursday, July 16, if conditions allow."
+    )
+    monkeypatch.setitem(
+        ARTICLES, "wire", "Road shut\n\nThe road is not expected to reopen before Saturday, July 18."
+    )
+    monkeypatch.setitem(META, "roads", ("Tarrow Courier", "2026-07-14"))
+    monkeypatch.setitem(META, "wire", ("Northmoor Wire", "2026-07-14"))
+    g = grounder({"reopen": 0.95})
+    ev = g.evidence("When is the road expected to reopen?", [passage("roads"), passage("wire")])
+    judge = Judge("July 16")  # would say "none" to July 18
+    draft = g.ground(ev, reply("Thursday, July 16.", "July 16", ev=ev), PROMPT, judge)
+    assert draft.conflict and "July 18" in draft.text
+    assert not any(t.startswith("Question: ") for t in judge.turns)
 
 
 def test_a_sentence_relevant_only_through_its_neighbour_is_no_version(monkeypatch):
