@@ -183,19 +183,6 @@ def test_a_name_conflict_between_outlets():
     )
 
 
-def test_a_lone_name_is_a_version_only_when_the_check_alone_says_it_answers():
-    g = grounder({"safety officer": 0.95})
-    ev = g.evidence("Who was the festival's safety officer?", [passage("courier"), passage("post")])
-    answer = reply("Lena Marsh was the safety officer.", "Lena Marsh", ev=ev)
-    judge = Judge("Lena Marsh")  # says "none" to Ruth Okafor
-    draft = g.ground(ev, answer, PROMPT, judge)
-    assert not draft.conflict and [c.source for c in draft.citations] == ["The Harrowgate Courier"]
-    # asked in a prompt of its own, which names the question and shows only the other outlet's sentence
-    [alone] = [t for t in judge.turns if t.startswith("Question: ")]
-    assert "Who was the festival's safety officer?" in alone and "Ruth Okafor" in alone
-    assert "Lena Marsh" not in alone and judge.options[judge.turns.index(alone)] == ["Ruth Okafor", "none"]
-
-
 def test_a_confirmed_claim_is_cited_verbatim_with_its_qualifiers():
     g = grounder({"lantern": 0.9, "attendance": 0.05})
     ev = g.evidence("How many visitors came?", [passage("courier")])
@@ -415,9 +402,18 @@ def test_relevance_is_read_with_the_sentence_before():
     assert draft is not None and "June 14" in draft.citations[0].quote
 
 
-def test_one_phrase_of_the_answers_kind_is_that_articles_version_after_one_check_alone():
+def test_a_lone_name_is_a_version_only_when_the_check_alone_chooses_it():
     g = grounder({"safety officer": 0.95})
     ev = g.evidence("Who was the festival's safety officer?", [passage("courier"), passage("post")])
+    answer = reply("Lena Marsh was the safety officer.", "Lena Marsh", ev=ev)
+    judge = Judge("Lena Marsh")  # says "none" to Ruth Okafor
+    draft = g.ground(ev, answer, PROMPT, judge)
+    assert not draft.conflict and [c.source for c in draft.citations] == ["The Harrowgate Courier"]
+    # asked in a prompt of its own, which names the question and shows only the other outlet's sentence
+    [alone] = [t for t in judge.turns if t.startswith("Question: ")]
+    assert "Who was the festival's safety officer?" in alone and "Ruth Okafor" in alone
+    assert "Lena Marsh" not in alone and judge.options[judge.turns.index(alone)] == ["Ruth Okafor", "none"]
+    # chosen, it is that article's version, after that one call
     judge = Judge("Ruth Okafor")
     draft = g.ground(ev, reply("Lena Marsh", "Lena Marsh", ev=ev), PROMPT, judge)
     assert draft.conflict and "Ruth Okafor" in draft.text
