@@ -100,6 +100,8 @@ def model(answer, pick: str | None = None, versions: tuple[str, ...] = ()):
 
 
 SOLDIERS = "soldiers"
+# "how many people": a count of persons of any kind, so no figure is bound to it and the model checks
+PEOPLE = "people has Mexico"
 
 
 @pytest.fixture
@@ -107,6 +109,7 @@ def retriever():
     return FixedRetriever(
         {
             SOLDIERS: ["32,000 soldiers", "680,000 migrants"],
+            PEOPLE: ["32,000 soldiers", "680,000 migrants"],
             "caravan": ["caravan of about 6,000", "At least 8,000", "swell to 15,000", "The caravan left"],
             "Blinken": ["Blinken, 61, will meet"],
             "instructions": ["32,000 soldiers"],
@@ -142,7 +145,7 @@ def test_abstention_text():
 
 
 def test_stream_order_prompt_and_verified_citation(stub_llm, retriever):
-    question = "How many soldiers has Mexico assigned to enforce immigration laws?"
+    question = "How many people has Mexico assigned to enforce immigration laws?"
     stub_llm.responder = model(
         lambda req: reply("Mexico has assigned more than 32,000 soldiers.", [sid(req, "32,000")])
     )
@@ -189,7 +192,7 @@ def test_a_claim_the_model_does_not_confirm_is_not_shown(stub_llm, retriever):
     stub_llm.responder = model(
         lambda req: reply("More than 32,000 soldiers.", [sid(req, "32,000")]), pick="none"
     )
-    ans = make(stub_llm, retriever).ask("How many soldiers has Mexico assigned?")
+    ans = make(stub_llm, retriever).ask("How many people has Mexico assigned?")
     assert not ans.answerable and ans.citations == []
     assert [kind(r) for r in stub_llm.requests] == ["answer", "verdict"]
 

@@ -44,11 +44,12 @@ from qa.grounding.terms import (
     specific_terms,
     window_unstated,
 )
-from qa.grounding.text import contains_phrase, coverage, fold, one_line, stems, years
+from qa.grounding.text import contains_phrase, coverage, fold, numbers, one_line, stems, years
 from qa.grounding.verify import (
     answer_options,
     asked_thing,
     best_support,
+    bound_figure,
     choice_schema,
     claims_of,
     counted,
@@ -261,6 +262,17 @@ class Grounder:
                     confirmed = True  # the model chose it among the sentence's phrases
             if chosen is None:
                 continue
+            bound = None if confirmed else self._bound(ev, claim, chosen)
+            if bound is not None:
+                if not numbers(bound) & values(claim, ev.question):
+                    log.info(
+                        "claim %r rebound to %r, the figure of sentence %d that counts it",
+                        claim,
+                        bound,
+                        chosen.n,
+                    )
+                    claim = bound
+                confirmed = True
             if check is not None and not confirmed and not self._confirmed(ev, claim, chosen, prompt, check):
                 log.info("dropped claim %r: the model did not confirm sentence %d states it", claim, chosen.n)
                 continue
@@ -339,6 +351,13 @@ class Grounder:
         except Exception as exc:
             log.warning("reranker failed: %s", exc)
             return 0.0
+
+    def _bound(self, ev: Evidence, claim: str, x: Sentence) -> str | None:
+        """For a figure, the one figure of sentence ``x`` that counts the "how many X" asked
+        (``bound_figure``); not for a generic "people", which counts of other persons also name."""
+        if not any(is_figure(v) for v in values(claim, ev.question)):
+            return None
+        return bound_figure(x.text, asked_thing(ev.scored or ev.question) - {"peopl", "person"})
 
     def _counts_other(self, ev: Evidence, figure: str, x: Sentence) -> bool:
         """A figure's sentence counts other things than the "how many X" asked: "An estimated 36,500"
@@ -601,6 +620,10 @@ class Grounder:
             found = ([o for o in found[0] if fold(o) not in outlet], found[1])
         if found is None or not found[0]:
             return None
+        bound = self._bound(ev, answer, s)
+        figure = next((o for o in found[0] if bound and bound.startswith(o)), None)
+        if figure is not None:
+            return figure  # the one figure that counts what was asked, as for the answer
         if len(found[0]) == 1 and not is_figure(found[0][0]):
             # The sentence's only name or date, in a sentence already found relevant and bound to the
             # asked names and years. Asked after the answer's prompt, the model, having just answered

@@ -143,14 +143,24 @@ def test_select_keeps_the_most_relevant_sentences_in_reading_order():
     assert [s.text[:10] for s in shown] == ["Organisers", "Some 1,870"]
 
 
-def test_two_counts_in_one_sentence_the_model_binds_the_figure_to_the_question():
-    """The visitors' figure is in the cited sentence, but it does not count lanterns."""
+def test_two_counts_in_one_sentence_the_figure_that_counts_the_asked_thing_answers():
+    """The visitors' figure is in the cited sentence, but it does not count lanterns: the sentence's one
+    figure that does ("1,870 lanterns") is the answer, bound without the model."""
     g = grounder({"lantern": 0.9})
     ev = g.evidence(LANTERNS, [passage("courier")])
-    judge = Judge("1,870")
-    assert g.ground(ev, reply("36,500 lanterns were released.", "1,870", ev=ev), PROMPT, judge) is None
-    assert judge.options == [["1,870", "36,500", "none"]]
-    assert "1,870 lanterns were released" in judge.turns[0]
+    judge = Judge("36,500")  # a model that would bind it wrongly is not asked
+    draft = g.ground(ev, reply("36,500 lanterns were released.", "1,870", ev=ev), PROMPT, judge)
+    assert draft is not None and draft.text == "1,870 lanterns [1]" and judge.turns == []
+    assert "1,870 lanterns were released" in draft.citations[0].quote
+
+
+def test_a_figure_that_counts_nothing_named_leaves_the_binding_to_the_model():
+    """ "around 30,000 on Saturday night" may count anything: the model chooses among the figures."""
+    g = grounder({"attendance": 0.9})
+    ev = g.evidence("How many visitors attended on Saturday?", [passage("post")])
+    judge = Judge("50,000")
+    assert g.ground(ev, reply("30,000", "30,000", ev=ev), PROMPT, judge) is None
+    assert judge.options == [["30,000", "50,000", "none"]]
 
 
 def test_a_name_answer_is_left_to_the_lexical_and_relevance_checks():
@@ -300,7 +310,9 @@ def test_articles_that_agree_are_not_a_conflict_and_need_no_extraction():
     judge = Judge("1,870")
     draft = g.ground(ev, reply("1,870 lanterns were released.", "Organisers", ev=ev), PROMPT, judge)
     assert not draft.conflict
-    assert len(judge.turns) == 1  # the verification only: the other article states 1,870 too
+    # no call: "1,870 lanterns" is the sentence's one count of lanterns, and the other article states
+    # 1,870 too, so there is nothing to extract
+    assert judge.turns == []
 
 
 def test_an_article_whose_sentence_gives_no_answer_is_no_version():
@@ -781,3 +793,24 @@ def test_two_days_of_the_week_from_two_outlets_are_a_conflict():
     )
     draft = g.ground(ev, reply("Monday", "Monday", ev=ev), PROMPT, Judge("Friday"))
     assert draft.conflict and "“Friday at the earliest” [2]" in draft.text  # the source's hedge kept
+
+
+def test_a_version_is_the_other_articles_figure_that_counts_the_asked_thing_unread():
+    courier = "Fire\n\nThe fire burned through about 1,450 hectares (roughly 3,600 acres) of forest on Greyfell Ridge."
+    npa = "Greyfell Ridge fire\n\nThe Greyfell Ridge fire had scorched about 1,200 hectares, forcing 340 families from their homes."
+    articles = {"courier": courier, "npa": npa}
+
+    def cut(aid: str, source: str) -> Passage:
+        text = articles[aid]
+        at = text.index("\n\n") + 2
+        return Passage(aid, text[: at - 2], source, "2026-07-13", text[at:], at, len(text), 1.0, 0.7)
+
+    g = Grounder(GroundingSettings(), articles.__getitem__, no_embed, KeywordScorer({"hectares": 0.9}))
+    ev = g.evidence(
+        "How many hectares has the Greyfell Ridge fire burned?",
+        [cut("courier", "Courier"), cut("npa", "NPA")],
+    )
+    judge = Judge("3,600", "340")  # a model that would bind both wrongly is not asked
+    draft = g.ground(ev, reply("3,600", "1,450", ev=ev), PROMPT, judge)
+    assert draft.conflict and judge.turns == []
+    assert "“about 1,450 hectares” [1]" in draft.text.lower() and "“about 1,200” [2]" in draft.text

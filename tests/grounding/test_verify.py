@@ -6,6 +6,8 @@ from qa.grounding.verify import (
     _FIGURE_OR_DATE,
     _kind,
     answer_options,
+    asked_thing,
+    bound_figure,
     counted,
     counts_other,
     fits_question,
@@ -278,3 +280,44 @@ def test_a_day_of_the_week_is_a_version_of_a_day_of_the_week():
     )
     # a date with its month is compared as a date
     assert answer_options("Saturday, June 14", s, q, own=False) is None
+
+
+@pytest.mark.parametrize(
+    ("sentence", "question", "bound"),
+    [
+        # the one figure that counts what is asked, when every other figure counts another named thing
+        (
+            "The hospital employs 410 staff, among them 235 nurses and midwives, and expects 60 positions more.",
+            "how many nurses and midwifes does the hospital emply",
+            "235 nurses",
+        ),
+        (
+            "It burned through about 1,450 hectares (roughly 3,600 acres) of forest.",
+            "How many hectares has the fire burned?",
+            "1,450 hectares",
+        ),
+        (
+            "Forty replacement buses are now running.",
+            "How many buses replace the trains?",
+            "Forty replacement buses",
+        ),
+        (
+            "The county spent an estimated 2.1 million euros on 12 new firebreaks.",
+            "How many firebreaks were built?",
+            "12 new firebreaks",
+        ),
+        # a figure followed by no named thing may be the asked one: the model chooses
+        (
+            "2,350 lanterns were launched this year, up from 1,900 in 2019.",
+            "How many lanterns were launched in 2019?",
+            None,
+        ),
+        # two figures count the thing: the model chooses
+        ("The village has 120 homes, and 40 homes were evacuated.", "How many homes were evacuated?", None),
+        # none counts it
+        ("Organisers said 1,870 lanterns drew 36,500 visitors.", "How many barges were moored?", None),
+        ("The bakery sold bread.", "How many loaves were sold?", None),
+    ],
+)
+def test_the_figure_that_counts_the_asked_thing(sentence, question, bound):
+    assert bound_figure(sentence, asked_thing(question)) == bound
