@@ -8,8 +8,10 @@ import pytest
 
 from qa.config import PROJECT_ROOT
 from qa.grounding.terms import (
+    asked_role,
     asked_subject,
     coverage,
+    earlier_years,
     is_identifier,
     missing_terms,
     names_another_entity,
@@ -389,3 +391,41 @@ def test_a_role_the_sentence_gives_another_holder_is_no_answer(question, claim, 
 )
 def test_a_window_of_time_the_question_asks_about_must_be_named(question, evidence, published, missing):
     assert window_unstated(question, evidence, published) == missing
+
+
+ROCKSLIDE = (
+    "A rockslide struck a passenger train on Tuesday, injuring at least 14 people, police said. "
+    "The same cutting was hit by a smaller rockslide in 2011, which closed the line for six weeks."
+)
+
+
+@pytest.mark.parametrize(
+    ("asked", "published", "earlier"),
+    [
+        ({"2011"}, "2026-02-04", {"2011"}),  # an event the article names apart, long before it was written
+        ({"2025"}, "2026-01-10", set()),  # the year before: a January report tells of it undated
+        ({"2026"}, "2026-02-04", set()),  # the article's own year
+        ({"2019"}, "2026-02-04", set()),  # a year the article never names: the gate's and missing terms' case
+        ({"2011"}, None, set()),  # no date, no anchor: RGB's snippets
+    ],
+)
+def test_an_undated_sentence_is_not_about_a_year_long_before_its_article(asked, published, earlier):
+    article = ROCKSLIDE if "2019" not in asked else ROCKSLIDE.replace("2011", "2012")
+    assert earlier_years(asked, article, published) == earlier
+
+
+@pytest.mark.parametrize(
+    ("question", "role"),
+    [
+        ("Who is the lead actress in The Shape of Water?", "actress"),
+        ("Who was the master of ceremonies at this year's Verrin Prize ceremony?", "master"),
+        ("Who is the new CEO of Fidelity Investments?", "CEO"),
+        ("who is the mayor of harwick", "mayor"),
+        ("Who is the Heisman Trophy winner in 2012?", ""),  # a named title, not a role noun
+        ("Who is travelling to Mexico City with Mayorkas?", ""),  # a verb
+        ("Who did the transport minister visit?", ""),
+        ("Who is the person leading the response?", ""),
+    ],
+)
+def test_the_role_a_who_question_asks_for(question, role):
+    assert asked_role(question) == role

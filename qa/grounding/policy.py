@@ -35,7 +35,9 @@ from qa.grounding.sentences import (
 )
 from qa.grounding.settings import GroundingSettings
 from qa.grounding.terms import (
+    asked_role,
     asked_subject,
+    earlier_years,
     missing_terms,
     names_another_entity,
     respell,
@@ -44,7 +46,7 @@ from qa.grounding.terms import (
     specific_terms,
     window_unstated,
 )
-from qa.grounding.text import contains_phrase, coverage, fold, numbers, one_line, stems, years
+from qa.grounding.text import contains_phrase, coverage, fold, numbers, one_line, stem, stems, years
 from qa.grounding.verify import (
     answer_options,
     asked_thing,
@@ -312,9 +314,7 @@ class Grounder:
             bound = [x for x in ev.sentences if not self.unbound(ev, x)]
             score, other = best_support(claim, bound, ev.question, ev.context, ev.rel)
             if other is None or score < s.min_support:
-                log.info(
-                    "dropped claim %r: sentence %d's article never mentions %s", claim, chosen.n, unbound
-                )
+                log.info("dropped claim %r: sentence %d is not about %s", claim, chosen.n, unbound)
                 return None
             chosen = other
         if self._counts_other(ev, claim, chosen):
@@ -420,12 +420,16 @@ class Grounder:
         an article about Niantic, for "Who is the CEO of Apple?"). The article's date counts: news rarely
         repeats the year it was written in. And a sentence that dates what it says to other years than
         the asked one is about another event ("won the 2019 Women's British Open", asked about 2020); so is
-        one that names the asked work only as part of another (``names_another_entity``).
+        one that names the asked work only as part of another (``names_another_entity``). An undated
+        sentence speaks of its article's own time, so not of a year long before that its article names
+        apart ("The same cutting was hit by a smaller rockslide in 2011", ``earlier_years``).
         """
         missing = set(ev.unknown[x.article_id])
         asked, stated = years(ev.question), years(x.text) or years(ev.context[x.n])
         if asked and stated and not asked & stated:
             missing |= asked
+        elif asked and not stated:
+            missing |= earlier_years(asked, ev.texts[x.article_id], ev.passages[x.passage].published_at)
         if names_another_entity(ev.question, x.text):  # "Saltmarsh Crown …" asked about "Saltmarsh Crown II"
             missing.add("the asked name itself")
         # "in its first week", "last year's final"
@@ -438,15 +442,22 @@ class Grounder:
         A choice, not a yes/no: asked "does this sentence state X?", the 1.5B model said yes to every
         trap; asked to choose between "1,870", "36,500" and "none", it binds the figure to the question.
         """
+        alone = ""
         if not values(claim, ev.question):
             # Names are not checked: on eval/ the model chose "none" for 9 right answers that list several
             # names or mention one in passing ("San Diego and Nogales"), so the check cost more than it caught.
-            return True
+            # Unless the role asked for is not in the sentence ("Who is the lead actress …?" cited to
+            # "Daniel Kaluuya was nominated for best actor"): then the model is asked in a prompt of its
+            # own, the question and this sentence only, so it does not simply repeat its answer.
+            role = asked_role(ev.question)
+            if not role or stem(fold(role)) in stems(ev.context[s.n]):
+                return True
+            alone = ev.question
         found = answer_options(claim, s.text, ev.question)
         if found is None:
             return True  # an answer of no comparable kind: the lexical and relevance checks decide
         options, mine = found
-        choice = self._choose(s, options, prompt, judge)
+        choice = self._choose(s, options, prompt, judge, alone=alone)
         log.info("check of %r on sentence %d: chose %r among %s", claim, s.n, choice, options)
         return choice is None or choice in mine  # no reply (a failed call): the other checks decide
 

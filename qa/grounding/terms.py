@@ -18,7 +18,7 @@ import re
 from functools import cache
 
 from qa.errors import QAError
-from qa.grounding.text import fold, numbers, years
+from qa.grounding.text import fold, numbers, published_date, years
 
 
 def _split(text: str) -> list[str]:
@@ -555,3 +555,40 @@ def window_unstated(question: str, evidence: str, published: str | None = None) 
                 continue
         missing.add(unit)
     return missing
+
+
+def earlier_years(asked: set[str], article: str, published: str | None) -> set[str]:
+    """The asked years that an undated sentence of this article is not about: years its article
+    names apart, two or more years before it was written.
+
+    News tells what happened lately; an earlier year it names is another event ("The same cutting was
+    hit by a smaller rockslide in 2011", "In 2023 the regulator fined the company $900,000"), so its
+    undated sentences ("injuring at least 14 people") answer nothing about that year. The year before
+    publication is spared: a January report on "the 2025 season" tells of it in undated sentences. An
+    article without a date, or one that never names the asked year, decides nothing here.
+    """
+    date = published_date(published)
+    if date is None:
+        return set()
+    return {y for y in asked & years(article) if int(y) <= date.year - 2}
+
+
+# "Who is the lead actress in …", "Who was the safety officer of …": a role asked for by its noun
+_ROLE_QUESTION = re.compile(
+    r"^\W*(?i:who)\s+(?:is|was|were|are|will\s+be|has\s+been|had\s+been)\s+(?:the|a|an)\s+"
+    r"((?:[a-z][\w-]*|[A-Z]{2,5})(?:\s+(?:[a-z][\w-]*|[A-Z]{2,5}))*)"
+)
+
+
+def asked_role(question: str) -> str:
+    """The noun of the role a "who is the …" question asks for ("actress" for "Who is the lead actress
+    in The Shape of Water?", "master" for "master of ceremonies"), or "" for any other question."""
+    m = _ROLE_QUESTION.match(question)
+    if not m:
+        return ""
+    role = []
+    for w in m.group(1).split():
+        if fold(w) in STOPWORDS:
+            break
+        role.append(w)
+    return role[-1] if role and not role[-1].endswith(("ing", "ed")) else ""

@@ -814,3 +814,42 @@ def test_a_version_is_the_other_articles_figure_that_counts_the_asked_thing_unre
     draft = g.ground(ev, reply("3,600", "1,450", ev=ev), PROMPT, judge)
     assert draft.conflict and judge.turns == []
     assert "“about 1,450 hectares” [1]" in draft.text.lower() and "“about 1,200” [2]" in draft.text
+
+
+def test_an_undated_sentence_does_not_answer_for_an_earlier_year_its_article_names():
+    text = (
+        "Rockslide hits train\n\nA rockslide struck a passenger train on Tuesday, injuring at least 14 people. "
+        "The same cutting was hit by a smaller rockslide in 2011, which closed the line for six weeks."
+    )
+
+    def cut(published: str) -> Passage:
+        return Passage(
+            "tribune", "Rockslide hits train", "Tribune", published, text[22:], 22, len(text), 1.0, 0.7
+        )
+
+    g = Grounder(GroundingSettings(), {"tribune": text}.__getitem__, no_embed, KeywordScorer({"injur": 0.9}))
+    question = "How many people were injured in the 2011 rockslide?"
+    ev = g.evidence(question, [cut("2026-02-04")])
+    assert g.ground(ev, reply("at least 14", "14 people", ev=ev), PROMPT, Judge("14")) is None
+    # written in 2012, the undated sentence may well tell of 2011
+    ev = g.evidence(question, [cut("2012-01-10")])
+    draft = g.ground(ev, reply("at least 14", "14 people", ev=ev), PROMPT, Judge("14"))
+    assert draft is not None and "14" in draft.text
+
+
+def test_a_name_whose_sentence_lacks_the_asked_role_is_checked_alone():
+    # "safety officer" is asked; the governor's sentence names a director, no officer
+    g = grounder({"governor": 0.9, "officer": 0.9})
+    question = "Who was the safety officer of the lantern festival?"
+    ev = g.evidence(question, [passage("courier")])
+    judge = Judge("none")
+    assert g.ground(ev, reply("Joachim Brask", "Joachim Brask", ev=ev), PROMPT, judge) is None
+    assert len(judge.turns) == 1 and judge.turns[0].startswith(f"Question: {question}")
+    # a sentence that names the role needs no call, as any name answer
+    judge = Judge("none")
+    draft = g.ground(ev, reply("Lena Marsh", "Lena Marsh", ev=ev), PROMPT, judge)
+    assert draft is not None and "Lena Marsh" in draft.text and judge.turns == []
+    # and the model may still choose the name from a sentence without the role
+    judge = Judge("Brask")
+    draft = g.ground(ev, reply("Joachim Brask", "Joachim Brask", ev=ev), PROMPT, judge)
+    assert draft is not None and "Joachim Brask" in draft.text and len(judge.turns) == 1
