@@ -69,6 +69,7 @@ from qa.types import Citation, Passage
 log = logging.getLogger("qa.grounding")
 
 Message = dict[str, Any]
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)]*\s")
 _QUOTE = re.compile(r"[“\"][^”\"]{12,}[”\"]")  # quoted speech of a few words or more
 
 
@@ -585,10 +586,17 @@ class Grounder:
         movie", "former chief executive"). A name may be its headline's, not the sentence's: under
         "Vessen Line shut", a report says "the route"; numbers and years may not. (Named anywhere in the
         article was too loose: "The game was released in June 2011" became a version of Ocarina of
-        Time's release, in an article about its remake.)"""
+        Time's release, in an article about its remake.) Nor need a news article's lead sentence, which
+        tells the story its article is about, name what the article names later: "A wildfire burning
+        north of Harrowdale had scorched about 1,200 hectares", then "… down the slopes of Greyfell
+        Ridge"."""
         missing = stated & missing_terms(ev.question, ev.context[x.n])
         if missing:
-            headline = missing_terms(ev.question, shown(ev.passages[x.passage].title))
+            title = ev.passages[x.passage].title
+            headline = missing_terms(ev.question, shown(title))
+            article = ev.texts[x.article_id]
+            if _headlined(title, article) and not _SENTENCE_END.search(article[: x.start]):  # the lead
+                headline &= missing_terms(ev.question, article)
             missing = {t for t in missing if t[:1].isdigit() or t in headline}
         return not (missing or self.unbound(ev, x) or shifted(ev.question, x.text))
 
@@ -674,6 +682,15 @@ class Grounder:
             return None
         text = " ".join(f"“{one_line(c.quote)}” [{c.marker}]" for c in citations)
         return Draft(text, citations)
+
+
+def _headlined(title: str | None, article: str) -> bool:
+    """The article was published under a headline: a title of its own, or a first line that stands
+    alone; not a title made from its opening words, as a search snippet's ("The game was released in
+    June 2011, with digital release via…"), whose first sentence is no lead."""
+    head = (title or "").rstrip("…").strip()
+    first_line = article.split("\n", 1)[0].strip()
+    return bool(head) and not (article.startswith(head) and first_line != head)
 
 
 def _followed_by(prompt: list[Message], turn: str) -> list[Message]:

@@ -853,3 +853,44 @@ def test_a_name_whose_sentence_lacks_the_asked_role_is_checked_alone():
     judge = Judge("Brask")
     draft = g.ground(ev, reply("Joachim Brask", "Joachim Brask", ev=ev), PROMPT, judge)
     assert draft is not None and "Joachim Brask" in draft.text and len(judge.turns) == 1
+
+
+@pytest.mark.parametrize("lead", [True, False])
+def test_a_lead_sentence_is_about_what_its_article_names_later(lead):
+    opening = "" if lead else "Smoke hung over the valley on Monday. "
+    courier = (
+        f"Fire forces hundreds from homes\n\n{opening}A wildfire north of Harrowdale had scorched about 1,200 "
+        "hectares by Monday evening, officials said. Winds pushed the flames down the slopes of Greyfell Ridge."
+    )
+    npa = "Greyfell Ridge fire\n\nThe Greyfell Ridge fire burned through about 1,450 hectares, authorities said."
+    articles = {"courier": courier, "npa": npa}
+
+    def cut(aid: str, source: str) -> Passage:
+        text = articles[aid]
+        at = text.index("\n\n") + 2
+        return Passage(aid, text[: at - 2], source, "2026-07-13", text[at:], at, len(text), 1.0, 0.7)
+
+    g = Grounder(GroundingSettings(), articles.__getitem__, no_embed, KeywordScorer({"hectares": 0.9}))
+    ev = g.evidence(
+        "How many hectares has the Greyfell Ridge fire burned?",
+        [cut("npa", "NPA"), cut("courier", "Courier")],
+    )
+    draft = g.ground(ev, reply("about 1,450 hectares", "1,450", ev=ev), PROMPT, Judge())
+    # the lead tells the article's story; a later sentence that does not name the fire may be of another
+    assert draft.conflict is lead and ("“about 1,200” [2]" in draft.text) is lead
+
+
+def test_a_snippets_first_sentence_is_no_lead():
+    # a search snippet has no headline: its title is made from its first words, so its first sentence
+    # tells no article's story ("The game was released in June 2011" in a snippet about a remake)
+    snippet = "A wildfire north of Harrowdale had scorched about 1,200 hectares by Monday. Winds pushed it down Greyfell Ridge."
+    npa = "Greyfell Ridge fire\n\nThe Greyfell Ridge fire burned through about 1,450 hectares, authorities said."
+    articles = {"snippet": snippet, "npa": npa}
+    passages = [
+        Passage("npa", "Greyfell Ridge fire", "NPA", "2026-07-13", npa[21:], 21, len(npa), 1.0, 0.7),
+        Passage("snippet", snippet[:40] + "…", "Search", None, snippet, 0, len(snippet), 1.0, 0.7),
+    ]
+    g = Grounder(GroundingSettings(), articles.__getitem__, no_embed, KeywordScorer({"hectares": 0.9}))
+    ev = g.evidence("How many hectares has the Greyfell Ridge fire burned?", passages)
+    draft = g.ground(ev, reply("about 1,450 hectares", "1,450", ev=ev), PROMPT, Judge())
+    assert draft is not None and not draft.conflict
