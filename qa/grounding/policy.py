@@ -492,7 +492,7 @@ class Grounder:
         answer = strip_markers(draft.text)
         first = draft.citations[0]
         stated = self._stated(ev, primary)
-        candidates = self._candidates(ev, primary, answer, stated)
+        candidates, runners_up = self._candidates(ev, primary, answer, stated)
         versions = [conflicts.Version(answer, first)]
         # Only the most relevant candidates: reading further found more articles that repeat the answer
         # but also more sentences that merely mention a name ("Coco Gauff wins her Open debut" for the
@@ -508,7 +508,17 @@ class Grounder:
             if cand.article_id in parallels:
                 read.append(parallels.pop(cand.article_id))
             elif not conflicts.states(ev.context[cand.n], answer, ev.question):  # else: it agrees
-                read.append((cand, self._extract(ev, cand, answer, prompt, judge)))
+                value = self._extract(ev, cand, answer, prompt, judge)
+                second = runners_up.get(cand.article_id)
+                if (
+                    value is None
+                    and second is not None
+                    and not conflicts.states(ev.context[second.n], answer, ev.question)
+                ):
+                    # the article's most relevant sentence set the scene ("About 3,200 residents … were
+                    # ordered from their homes"); its next may say who did it ("Mayor … signed the order")
+                    cand, value = second, self._extract(ev, second, answer, prompt, judge)
+                read.append((cand, value))
         for cand, value in [*read, *parallels.values()]:  # parallels beyond the most relevant few too
             if not value or any(conflicts.agrees(v.value, value, ev.question) for v in versions):
                 continue  # the answer, or a version already shown
@@ -530,8 +540,11 @@ class Grounder:
             return None
         return Draft(conflicts.conflict_text(versions), [v.citation for v in versions], conflict=True)
 
-    def _candidates(self, ev: Evidence, primary: Sentence, answer: str, stated: set[str]) -> list[Sentence]:
-        """Each other article's most relevant sentence that states something of the answer's kind.
+    def _candidates(
+        self, ev: Evidence, primary: Sentence, answer: str, stated: set[str]
+    ) -> tuple[list[Sentence], dict[str, Sentence]]:
+        """Each other article's most relevant sentence that states something of the answer's kind, and
+        each article's next one, read when the first gives no version.
 
         Of the answer's kind: a figure or date when the answer gives one, else a name (``answer_options``),
         so a sentence that only sets the scene is not taken for a version. Relevance here reads each
@@ -546,7 +559,7 @@ class Grounder:
             and answer_options(answer, x.text, ev.question, own=False)
         ]
         if not pool:
-            return []
+            return [], {}
         own_floor = 0.0
         if ev.reranked and self.reranker is not None:
             rel = {**ev.rel, **self.in_context(ev, pool)}
@@ -557,7 +570,7 @@ class Grounder:
         else:
             rel = dict(ev.rel)
             floor = max(s.min_relevance, ev.rel[primary.n] - s.conflict_margin)
-        best: dict[str, Sentence] = {}
+        ranked: dict[str, list[Sentence]] = {}
         for x in pool:
             if (
                 rel[x.n] < floor
@@ -568,11 +581,12 @@ class Grounder:
                 or self._counts_other(ev, answer, x)
             ):
                 continue
-            # ranked by the sentence's own relevance: the one after the answer inherits its context
-            rank = (ev.rel[x.n], rel[x.n])
-            if x.article_id not in best or rank > (ev.rel[best[x.article_id].n], rel[best[x.article_id].n]):
-                best[x.article_id] = x
-        return sorted(best.values(), key=lambda x: -rel[x.n])
+            ranked.setdefault(x.article_id, []).append(x)
+        # ranked by the sentence's own relevance: the one after the answer inherits its context
+        for found in ranked.values():
+            found.sort(key=lambda x: (-ev.rel[x.n], -rel[x.n]))
+        best = sorted((found[0] for found in ranked.values()), key=lambda x: -rel[x.n])
+        return best, {aid: found[1] for aid, found in ranked.items() if len(found) > 1}
 
     def _stated(self, ev: Evidence, primary: Sentence) -> set[str]:
         """The question's names, numbers and years that the answer's sentence states."""

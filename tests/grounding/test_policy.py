@@ -894,3 +894,27 @@ def test_a_snippets_first_sentence_is_no_lead():
     ev = g.evidence("How many hectares has the Greyfell Ridge fire burned?", passages)
     draft = g.ground(ev, reply("about 1,450 hectares", "1,450", ev=ev), PROMPT, Judge())
     assert draft is not None and not draft.conflict
+
+
+def test_an_articles_next_sentence_is_read_when_its_first_gives_no_version():
+    post = "Marrowick flood\n\nThe evacuation was ordered by Colm Faraday, director of the county emergency office."
+    courier = (
+        "Marrowick flood\n\nAbout 3,200 residents of Marrowick were ordered from their homes as the River Tallow "
+        "burst its banks. Mayor Delphine Okoro-Vance signed the evacuation order shortly after 4 a.m."
+    )
+    articles = {"post": post, "courier": courier}
+
+    def cut(aid: str, source: str) -> Passage:
+        text = articles[aid]
+        at = text.index("\n\n") + 2
+        return Passage(aid, text[: at - 2], source, "2026-04-08", text[at:], at, len(text), 1.0, 0.7)
+
+    scorer = KeywordScorer({"ordered": 0.99, "evacuation": 0.9})
+    g = Grounder(GroundingSettings(), articles.__getitem__, no_embed, scorer)
+    ev = g.evidence(
+        "Who ordered the evacuation of Marrowick?", [cut("post", "Post"), cut("courier", "Courier")]
+    )
+    judge = Judge("Okoro-Vance")  # "none" for the river the scene-setting lead names
+    draft = g.ground(ev, reply("Colm Faraday", "Colm Faraday", ev=ev), PROMPT, judge)
+    assert draft.conflict and "“Mayor Delphine Okoro-Vance” [2]" in draft.text
+    assert judge.options == [["River Tallow", "none"], ["Mayor Delphine Okoro-Vance", "none"]]
