@@ -10,6 +10,7 @@ from qa.config import PROJECT_ROOT
 from qa.grounding.terms import (
     asked_role,
     asked_subject,
+    clause_of_another,
     coverage,
     earlier_years,
     is_identifier,
@@ -429,3 +430,31 @@ def test_an_undated_sentence_is_not_about_a_year_long_before_its_article(asked, 
 )
 def test_the_role_a_who_question_asks_for(question, role):
     assert asked_role(question) == role
+
+
+COMMISSION = "The commission, which is based in Port Ellery, found that Corven Water recorded 41 spills."
+
+
+@pytest.mark.parametrize(
+    ("question", "claim", "sentence", "other"),
+    [
+        # the clause describes the commission, and the sentence names Corven Water outside it
+        ("Where is Corven Water headquartered?", "Port Ellery", COMMISSION, True),
+        # asked about the commission, the clause answers
+        ("Where is the Lowmarsh Water Services Commission based?", "Port Ellery", COMMISSION, False),
+        (
+            "How many staff does Corven employ?",
+            "300",
+            "The regulator, which employs 300 staff, fined Corven.",
+            True,
+        ),
+        # the clause describes the one asked about
+        ("How old is Blinken?", "61", "Blinken, who is 61, will meet López Obrador.", False),
+        # outside the clause
+        ("How many spills did Corven Water record?", "41", COMMISSION, False),
+        # the question's names are not all in the rest of the sentence: no decision
+        ("Where is Vessen Rail based?", "Port Ellery", COMMISSION, False),
+    ],
+)
+def test_a_relative_clause_describes_the_words_before_it(question, claim, sentence, other):
+    assert clause_of_another(question, claim, sentence) is other

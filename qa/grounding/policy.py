@@ -37,6 +37,7 @@ from qa.grounding.settings import GroundingSettings
 from qa.grounding.terms import (
     asked_role,
     asked_subject,
+    clause_of_another,
     earlier_years,
     missing_terms,
     names_another_entity,
@@ -327,6 +328,11 @@ class Grounder:
         if role_elsewhere(ev.question, claim, chosen.text):
             log.info("dropped claim %r: sentence %d gives it the role of another", claim, chosen.n)
             return None
+        if clause_of_another(ev.question, claim, chosen.text):
+            log.info(
+                "dropped claim %r: sentence %d says it of another, in a relative clause", claim, chosen.n
+            )
+            return None
         rel = self.in_context(ev, [chosen])[chosen.n]
         if rel < s.min_verify_rerank:
             rel = max(rel, self._unquoted(ev, claim, chosen))
@@ -525,6 +531,7 @@ class Grounder:
             if (
                 asked_subject(ev.question, value, cand.text)
                 or role_elsewhere(ev.question, value, cand.text)
+                or clause_of_another(ev.question, value, cand.text)
                 or not fits_question(value, ev.question)
             ):
                 continue  # whom the question asks about, another's holder of the role, no answer's kind

@@ -592,3 +592,27 @@ def asked_role(question: str) -> str:
             break
         role.append(w)
     return role[-1] if role and not role[-1].endswith(("ing", "ed")) else ""
+
+
+# A non-restrictive relative clause: ", which is based in Port Ellery," describes the words before it.
+_RELATIVE = re.compile(r",\s+(?:which|who|whose|whom)\b[^,;:()—–]*(?=,)")
+
+
+def clause_of_another(question: str, claim: str, sentence: str) -> bool:
+    """The claim is said, in a relative clause, of another than the question's subject.
+
+    "Where is Corven Water headquartered?" is not answered by "The commission, which is based in Port
+    Ellery, found that Corven Water …": the clause describes the commission. Only when the words before
+    the clause name none of the question's names and the rest of the sentence names them all.
+    """
+    asked = {t for t in specific_terms(question) if not t[:1].isdigit()}
+    at = fold(sentence).find(fold(claim.strip(" .")))
+    if not asked or at < 0:
+        return False
+    for m in _RELATIVE.finditer(sentence):
+        if not m.start() < at < m.end():
+            continue
+        before = re.split(r"[,;:()—–]", sentence[: m.start()])[-1]
+        rest = sentence[: m.start()] + sentence[m.end() :]
+        return not asked & set(words(before)) and asked <= set(words(rest))
+    return False

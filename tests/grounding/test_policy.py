@@ -918,3 +918,21 @@ def test_an_articles_next_sentence_is_read_when_its_first_gives_no_version():
     draft = g.ground(ev, reply("Colm Faraday", "Colm Faraday", ev=ev), PROMPT, judge)
     assert draft.conflict and "“Mayor Delphine Okoro-Vance” [2]" in draft.text
     assert judge.options == [["River Tallow", "none"], ["Mayor Delphine Okoro-Vance", "none"]]
+
+
+def test_a_value_in_a_relative_clause_about_another_is_no_answer():
+    text = (
+        "Corven fined\n\nThe commission, which is based in Port Ellery, fined Corven Water on Tuesday. "
+        "Corven Water has its head office in Dunmore, the company said."
+    )
+    g = Grounder(
+        GroundingSettings(),
+        {"corven": text}.__getitem__,
+        no_embed,
+        KeywordScorer({"based": 0.9, "office": 0.9}),
+    )
+    passages = [Passage("corven", "Corven fined", "Daily", "2026-03-10", text[14:], 14, len(text), 1.0, 0.7)]
+    ev = g.evidence("Where is Corven Water based?", passages)
+    assert g.ground(ev, reply("Port Ellery", "Port Ellery", ev=ev), PROMPT, Judge("Port Ellery")) is None
+    draft = g.ground(ev, reply("Dunmore", "Dunmore", ev=ev), PROMPT, Judge("Dunmore"))
+    assert draft is not None and "Dunmore" in draft.text
