@@ -17,6 +17,7 @@ from qa.grounding.terms import (
     missing_terms,
     names_another_entity,
     numbers,
+    other_instance,
     respell,
     role_elsewhere,
     shifted,
@@ -458,3 +459,36 @@ COMMISSION = "The commission, which is based in Port Ellery, found that Corven W
 )
 def test_a_relative_clause_describes_the_words_before_it(question, claim, sentence, other):
     assert clause_of_another(question, claim, sentence) is other
+
+
+LEAD = "Paper lanterns drifted over the estuary as the festival returned for its third edition."
+
+
+@pytest.mark.parametrize(
+    ("question", "evidence", "lead", "other"),
+    [
+        # no ordinal in the sentence: the lead's edition is the one it tells of
+        (
+            "When was the fourth edition of the festival announced?",
+            "It was announced on March 4.",
+            LEAD,
+            {"fourth edition"},
+        ),
+        (
+            "When was the third edition of the festival announced?",
+            "It was announced on March 4.",
+            LEAD,
+            set(),
+        ),
+        # the sentence's own ordinal decides, before the lead's
+        ("When was the fourth edition announced?", "A fourth edition was announced on May 2.", LEAD, set()),
+        ("When was the 12th race held?", "The 11th race was held in May.", "", {"12th race"}),
+        # no lead and no ordinal: nothing is decided (a snippet)
+        ("When was the fourth edition announced?", "It was announced on March 4.", "", set()),
+        ("Who won the race?", "Maslenko won.", LEAD, set()),
+    ],
+)
+def test_an_instance_of_a_recurring_event_is_the_one_its_sentence_or_lead_numbers(
+    question, evidence, lead, other
+):
+    assert other_instance(question, evidence, lead) == other

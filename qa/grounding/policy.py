@@ -41,6 +41,7 @@ from qa.grounding.terms import (
     earlier_years,
     missing_terms,
     names_another_entity,
+    other_instance,
     respell,
     role_elsewhere,
     shifted,
@@ -441,7 +442,18 @@ class Grounder:
             missing.add("the asked name itself")
         # "in its first week", "last year's final"
         missing |= window_unstated(ev.question, ev.context[x.n], ev.passages[x.passage].published_at)
+        missing |= other_instance(ev.question, ev.context[x.n], self._lead(ev, x))
         return missing
+
+    def _lead(self, ev: Evidence, x: Sentence) -> str:
+        """The first sentence of sentence ``x``'s article when it has a headline of its own, else ""."""
+        article, title = ev.texts[x.article_id], ev.passages[x.passage].title
+        if not _headlined(title, article):
+            return ""
+        first, _, rest = article.partition("\n")
+        body = (rest if first.strip() == (title or "").strip() else article).lstrip()
+        end = _SENTENCE_END.search(body)
+        return body[: end.end()] if end else body
 
     def _confirmed(self, ev: Evidence, claim: str, s: Sentence, prompt: list[Message], judge: Judge) -> bool:
         """The model chooses, among the sentence's phrases of the answer's kind, the one that answers.

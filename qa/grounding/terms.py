@@ -616,3 +616,39 @@ def clause_of_another(question: str, claim: str, sentence: str) -> bool:
         rest = sentence[: m.start()] + sentence[m.end() :]
         return not asked & set(words(before)) and asked <= set(words(rest))
     return False
+
+
+# "the fourth edition", "its 12th season": which instance of a recurring event
+_ORDINAL_NOUN = re.compile(rf"\b({'|'.join(ORDINALS)}|\d{{1,3}}(?:st|nd|rd|th))\s+([^\W\d_]+)", re.I)
+
+
+def _instance(ordinal: str, noun: str) -> tuple[str, str]:
+    """("fourth", "edition") → ("4", stem of "edition")."""
+    return ORDINALS.get(fold(ordinal), ordinal[:-2]), _stemmer().stemWord(fold(noun))
+
+
+def _instances(text: str) -> dict[str, set[str]]:
+    """Stem of each noun an ordinal is given to → those ordinals, as numbers ("third edition")."""
+    found: dict[str, set[str]] = {}
+    for ordinal, noun in _ORDINAL_NOUN.findall(text):
+        n, stemmed = _instance(ordinal, noun)
+        found.setdefault(stemmed, set()).add(n)
+    return found
+
+
+def other_instance(question: str, evidence: str, lead: str) -> set[str]:
+    """The instances the question asks about ("fourth edition") that the evidence is not about.
+
+    A sentence that numbers another ("its third edition") is about that one; one that numbers none is
+    about the instance its article's lead tells of: "The festival was announced on March 4", in an
+    article whose lead says the festival "returned for its third edition", is not when the fourth
+    edition was announced. With no lead (a snippet), nothing is decided here.
+    """
+    stated, told = _instances(evidence), _instances(lead)
+    missing = set()
+    for m in _ORDINAL_NOUN.finditer(question):
+        n, noun = _instance(m.group(1), m.group(2))
+        here = stated.get(noun) or told.get(noun)
+        if here and n not in here:
+            missing.add(m.group(0))
+    return missing

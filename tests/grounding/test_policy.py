@@ -936,3 +936,20 @@ def test_a_value_in_a_relative_clause_about_another_is_no_answer():
     assert g.ground(ev, reply("Port Ellery", "Port Ellery", ev=ev), PROMPT, Judge("Port Ellery")) is None
     draft = g.ground(ev, reply("Dunmore", "Dunmore", ev=ev), PROMPT, Judge("Dunmore"))
     assert draft is not None and "Dunmore" in draft.text
+
+
+def test_a_sentence_is_about_the_edition_its_articles_lead_tells_of():
+    text = (
+        "Lanterns return\n\nThe festival returned on Saturday for its third edition. "
+        "The festival was announced on March 4 by the town council. Organisers plan a fourth edition next June."
+    )
+    g = Grounder(
+        GroundingSettings(), {"courier": text}.__getitem__, no_embed, KeywordScorer({"announced": 0.9})
+    )
+    passages = [
+        Passage("courier", "Lanterns return", "Courier", "2025-06-15", text[17:], 17, len(text), 1.0, 0.7)
+    ]
+    for edition, answered in (("fourth", False), ("third", True)):
+        ev = g.evidence(f"When was the {edition} edition of the festival announced?", passages)
+        draft = g.ground(ev, reply("March 4", "March 4", ev=ev), PROMPT, Judge("March 4"))
+        assert (draft is not None) is answered
