@@ -360,19 +360,23 @@ class Grounder:
             log.warning("reranker failed: %s", exc)
             return 0.0
 
+    @staticmethod
+    def _asked_things(ev: Evidence) -> set[str]:
+        """The "how many X" asked, but not a generic "people", which any count of persons answers."""
+        return asked_thing(ev.scored or ev.question) - {"peopl", "person"}
+
     def _bound(self, ev: Evidence, claim: str, x: Sentence) -> str | None:
         """For a figure, the one figure of sentence ``x`` that counts the "how many X" asked
-        (``bound_figure``); not for a generic "people", which counts of other persons also name."""
+        (``bound_figure``)."""
         if not any(is_figure(v) for v in values(claim, ev.question)):
             return None
-        return bound_figure(x.text, asked_thing(ev.scored or ev.question) - {"peopl", "person"})
+        return bound_figure(x.text, self._asked_things(ev))
 
     def _counts_other(self, ev: Evidence, figure: str, x: Sentence) -> bool:
         """A figure's sentence counts other things than the "how many X" asked: "An estimated 36,500"
         from "… 1,870 lanterns … 36,500 visitors" for how many ferries. Not when the sentence or the one
-        before names X ("At least 8,000 asylum seekers" after "… a migrant caravan"), and not for a
-        generic "people", which any count of persons answers."""
-        things = asked_thing(ev.scored or ev.question) - {"peopl", "person"} if is_figure(figure) else set()
+        before names X ("At least 8,000 asylum seekers" after "… a migrant caravan")."""
+        things = self._asked_things(ev) if is_figure(figure) else set()
         return bool(things) and not things & stems(ev.context[x.n]) and counts_other(x.text, things)
 
     def _about(self, ev: Evidence, x: Sentence, rel: float, min_rerank: float) -> bool:
