@@ -33,11 +33,14 @@ ARTICLES = {"courier": COURIER, "post": POST}
 META = {"courier": ("The Harrowgate Courier", "2025-06-15"), "post": ("Valmere Daily Post", "2025-06-16")}
 
 
-def passage(aid: str) -> Passage:
-    text = ARTICLES[aid]
+def headed(aid: str, text: str, source: str, date: str | None) -> Passage:
+    """The whole body of an article written "Headline\n\nbody", as one retrieved passage."""
     start = text.index("\n\n") + 2
-    source, date = META[aid]
     return Passage(aid, text[: start - 2], source, date, text[start:], start, len(text), 1.0, 0.7)
+
+
+def passage(aid: str) -> Passage:
+    return headed(aid, ARTICLES[aid], *META[aid])
 
 
 class KeywordScorer:
@@ -79,8 +82,8 @@ class Judge:
         return json.dumps({"choice": chosen})
 
 
-def grounder(hot: dict[str, float], **settings) -> Grounder:
-    return Grounder(GroundingSettings(**settings), ARTICLES.__getitem__, no_embed, KeywordScorer(hot))
+def grounder(hot: dict[str, float], articles: dict[str, str] = ARTICLES, **settings) -> Grounder:
+    return Grounder(GroundingSettings(**settings), articles.__getitem__, no_embed, KeywordScorer(hot))
 
 
 def reply(answer: str, *needles: str, ev) -> str:
@@ -753,11 +756,9 @@ def test_a_version_may_name_the_asked_line_in_its_article_not_its_sentence_but_n
     articles = {"herald": herald, "courier": courier}
 
     def cut(aid: str, source: str) -> Passage:
-        text = articles[aid]
-        at = text.index("\n\n") + 2
-        return Passage(aid, text[: at - 2], source, "2026-03-10", text[at:], at, len(text), 1.0, 0.7)
+        return headed(aid, articles[aid], source, "2026-03-10")
 
-    g = Grounder(GroundingSettings(), articles.__getitem__, no_embed, KeywordScorer({"passengers": 0.9}))
+    g = grounder({"passengers": 0.9}, articles)
     passages = [cut("herald", "Tallow Bay Herald"), cut("courier", "Harwick Courier")]
     ev = g.evidence("How many passengers use the Vessen Line a day?", passages)
     draft = g.ground(ev, reply("about 9,000", "9,000", ev=ev), PROMPT, Judge("9,000", "14,000"))
@@ -782,11 +783,9 @@ def test_two_days_of_the_week_from_two_outlets_are_a_conflict():
     articles = {"a": a, "b": b}
 
     def cut(aid: str, source: str, date: str) -> Passage:
-        text = articles[aid]
-        at = text.index("\n\n") + 2
-        return Passage(aid, text[: at - 2], source, date, text[at:], at, len(text), 1.0, 0.7)
+        return headed(aid, articles[aid], source, date)
 
-    g = Grounder(GroundingSettings(), articles.__getitem__, no_embed, KeywordScorer({"bridge": 0.9}))
+    g = grounder({"bridge": 0.9}, articles)
     ev = g.evidence(
         "When will the Ferris Street bridge reopen?",
         [cut("a", "Evening Post", "2026-04-09"), cut("b", "Valley Courier", "2026-04-08")],
@@ -801,11 +800,9 @@ def test_a_version_is_the_other_articles_figure_that_counts_the_asked_thing_unre
     articles = {"courier": courier, "npa": npa}
 
     def cut(aid: str, source: str) -> Passage:
-        text = articles[aid]
-        at = text.index("\n\n") + 2
-        return Passage(aid, text[: at - 2], source, "2026-07-13", text[at:], at, len(text), 1.0, 0.7)
+        return headed(aid, articles[aid], source, "2026-07-13")
 
-    g = Grounder(GroundingSettings(), articles.__getitem__, no_embed, KeywordScorer({"hectares": 0.9}))
+    g = grounder({"hectares": 0.9}, articles)
     ev = g.evidence(
         "How many hectares has the Greyfell Ridge fire burned?",
         [cut("courier", "Courier"), cut("npa", "NPA")],
@@ -823,11 +820,9 @@ def test_an_undated_sentence_does_not_answer_for_an_earlier_year_its_article_nam
     )
 
     def cut(published: str) -> Passage:
-        return Passage(
-            "tribune", "Rockslide hits train", "Tribune", published, text[22:], 22, len(text), 1.0, 0.7
-        )
+        return headed("tribune", text, "Tribune", published)
 
-    g = Grounder(GroundingSettings(), {"tribune": text}.__getitem__, no_embed, KeywordScorer({"injur": 0.9}))
+    g = grounder({"injur": 0.9}, {"tribune": text})
     question = "How many people were injured in the 2011 rockslide?"
     ev = g.evidence(question, [cut("2026-02-04")])
     assert g.ground(ev, reply("at least 14", "14 people", ev=ev), PROMPT, Judge("14")) is None
@@ -866,11 +861,9 @@ def test_a_lead_sentence_is_about_what_its_article_names_later(lead):
     articles = {"courier": courier, "npa": npa}
 
     def cut(aid: str, source: str) -> Passage:
-        text = articles[aid]
-        at = text.index("\n\n") + 2
-        return Passage(aid, text[: at - 2], source, "2026-07-13", text[at:], at, len(text), 1.0, 0.7)
+        return headed(aid, articles[aid], source, "2026-07-13")
 
-    g = Grounder(GroundingSettings(), articles.__getitem__, no_embed, KeywordScorer({"hectares": 0.9}))
+    g = grounder({"hectares": 0.9}, articles)
     ev = g.evidence(
         "How many hectares has the Greyfell Ridge fire burned?",
         [cut("npa", "NPA"), cut("courier", "Courier")],
@@ -887,10 +880,10 @@ def test_a_snippets_first_sentence_is_no_lead():
     npa = "Greyfell Ridge fire\n\nThe Greyfell Ridge fire burned through about 1,450 hectares, authorities said."
     articles = {"snippet": snippet, "npa": npa}
     passages = [
-        Passage("npa", "Greyfell Ridge fire", "NPA", "2026-07-13", npa[21:], 21, len(npa), 1.0, 0.7),
+        headed("npa", npa, "NPA", "2026-07-13"),
         Passage("snippet", snippet[:40] + "…", "Search", None, snippet, 0, len(snippet), 1.0, 0.7),
     ]
-    g = Grounder(GroundingSettings(), articles.__getitem__, no_embed, KeywordScorer({"hectares": 0.9}))
+    g = grounder({"hectares": 0.9}, articles)
     ev = g.evidence("How many hectares has the Greyfell Ridge fire burned?", passages)
     draft = g.ground(ev, reply("about 1,450 hectares", "1,450", ev=ev), PROMPT, Judge())
     assert draft is not None and not draft.conflict
@@ -905,12 +898,9 @@ def test_an_articles_next_sentence_is_read_when_its_first_gives_no_version():
     articles = {"post": post, "courier": courier}
 
     def cut(aid: str, source: str) -> Passage:
-        text = articles[aid]
-        at = text.index("\n\n") + 2
-        return Passage(aid, text[: at - 2], source, "2026-04-08", text[at:], at, len(text), 1.0, 0.7)
+        return headed(aid, articles[aid], source, "2026-04-08")
 
-    scorer = KeywordScorer({"ordered": 0.99, "evacuation": 0.9})
-    g = Grounder(GroundingSettings(), articles.__getitem__, no_embed, scorer)
+    g = grounder({"ordered": 0.99, "evacuation": 0.9}, articles)
     ev = g.evidence(
         "Who ordered the evacuation of Marrowick?", [cut("post", "Post"), cut("courier", "Courier")]
     )
@@ -925,13 +915,8 @@ def test_a_value_in_a_relative_clause_about_another_is_no_answer():
         "Corven fined\n\nThe commission, which is based in Port Ellery, fined Corven Water on Tuesday. "
         "Corven Water has its head office in Dunmore, the company said."
     )
-    g = Grounder(
-        GroundingSettings(),
-        {"corven": text}.__getitem__,
-        no_embed,
-        KeywordScorer({"based": 0.9, "office": 0.9}),
-    )
-    passages = [Passage("corven", "Corven fined", "Daily", "2026-03-10", text[14:], 14, len(text), 1.0, 0.7)]
+    g = grounder({"based": 0.9, "office": 0.9}, {"corven": text})
+    passages = [headed("corven", text, "Daily", "2026-03-10")]
     ev = g.evidence("Where is Corven Water based?", passages)
     assert g.ground(ev, reply("Port Ellery", "Port Ellery", ev=ev), PROMPT, Judge("Port Ellery")) is None
     draft = g.ground(ev, reply("Dunmore", "Dunmore", ev=ev), PROMPT, Judge("Dunmore"))
@@ -943,12 +928,8 @@ def test_a_sentence_is_about_the_edition_its_articles_lead_tells_of():
         "Lanterns return\n\nThe festival returned on Saturday for its third edition. "
         "The festival was announced on March 4 by the town council. Organisers plan a fourth edition next June."
     )
-    g = Grounder(
-        GroundingSettings(), {"courier": text}.__getitem__, no_embed, KeywordScorer({"announced": 0.9})
-    )
-    passages = [
-        Passage("courier", "Lanterns return", "Courier", "2025-06-15", text[17:], 17, len(text), 1.0, 0.7)
-    ]
+    g = grounder({"announced": 0.9}, {"courier": text})
+    passages = [headed("courier", text, "Courier", "2025-06-15")]
     for edition, answered in (("fourth", False), ("third", True)):
         ev = g.evidence(f"When was the {edition} edition of the festival announced?", passages)
         draft = g.ground(ev, reply("March 4", "March 4", ev=ev), PROMPT, Judge("March 4"))
