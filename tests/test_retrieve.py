@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from qa.errors import QAError, QuestionError
-from qa.retrieve import Retriever, UnknownSourceError, default_retriever, get_article, retrieve, rrf
+from qa.retrieve import Retriever, UnknownSourceError, default_retriever, get_article, retrieve, rrf, unshared
 
 # (question, a verbatim piece of the answer-bearing sentence)
 QUESTIONS = [
@@ -69,6 +69,35 @@ def test_overlapping_chunks_are_deduplicated(retriever):
     for i, a in enumerate(passages):
         for b in passages[i + 1 :]:
             assert a.article_id != b.article_id or a.end <= b.start or b.end <= a.start
+
+
+def test_overlapping_chunks_keep_the_text_only_they_hold(retriever):
+    """A neighbour that shares a sentence with a better-ranked chunk is cut to its own sentences, not
+    dropped: each passage is still its article's text at its offsets, and no text is shown twice."""
+    passages = retriever.retrieve("migrants border Mexico", k=12)
+    for p in passages:
+        assert p.text == retriever.get_article(p.article_id).text[p.start : p.end]
+        assert p.text == p.text.strip()
+    by_article: dict[str, list[tuple[int, int]]] = {}
+    for p in passages:
+        by_article.setdefault(p.article_id, []).append((p.start, p.end))
+    assert any(len(v) > 1 for v in by_article.values())
+
+
+@pytest.mark.parametrize(
+    ("span", "taken", "left"),
+    [
+        ((0, 100), [], (0, 100)),
+        ((0, 100), [(80, 200)], (0, 80)),  # the chunk after shares its last sentence
+        ((100, 200), [(0, 130)], (130, 200)),  # the chunk before shares its first
+        ((0, 100), [(0, 40), (70, 150)], (40, 70)),
+        ((0, 100), [(0, 100)], (0, 0)),
+        ((0, 100), [(200, 300)], (0, 100)),
+    ],
+)
+def test_unshared_is_the_longest_part_not_taken(span, taken, left):
+    start, end = unshared(*span, taken)
+    assert (start, end) == left or (left[0] == left[1] and start == end)
 
 
 @pytest.mark.parametrize("case", [str, str.upper, str.lower])

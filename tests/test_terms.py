@@ -14,12 +14,14 @@ from qa.grounding.terms import (
     coverage,
     earlier_years,
     is_identifier,
+    misattributed,
     missing_terms,
     names_another_entity,
     numbers,
     other_instance,
     respell,
     role_elsewhere,
+    role_referent,
     shifted,
     specific_terms,
     window_unstated,
@@ -492,3 +494,25 @@ def test_an_instance_of_a_recurring_event_is_the_one_its_sentence_or_lead_number
     question, evidence, lead, other
 ):
     assert other_instance(question, evidence, lead) == other
+
+
+_HEARING = (
+    "Stonecrest chief executive Harlan Pruett, who attended the hearing with his deputy, operations "
+    "director Nadia Okafor, said the company was disappointed."
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "claim", "referent"),
+    [
+        # the question refers to him by his role: he is not whom it asks for
+        ("Who attended the hearing with Stonecrest's chief executive?", "Harlan Pruett", True),
+        ("Who attended the hearing with Stonecrest's chief executive?", "Nadia Okafor", False),
+        # the role is what is asked
+        ("Who is the chief executive of Stonecrest?", "Harlan Pruett", False),
+        ("Who was named the new chief executive?", "Harlan Pruett", False),
+    ],
+)
+def test_someone_the_question_refers_to_by_a_role(question, claim, referent):
+    assert role_referent(question, claim, _HEARING) is referent
+    assert (misattributed(question, claim, _HEARING) is not None) is referent

@@ -36,14 +36,12 @@ from qa.grounding.sentences import (
 from qa.grounding.settings import GroundingSettings
 from qa.grounding.terms import (
     asked_role,
-    asked_subject,
-    clause_of_another,
     earlier_years,
+    misattributed,
     missing_terms,
     names_another_entity,
     other_instance,
     respell,
-    role_elsewhere,
     shifted,
     specific_terms,
     window_unstated,
@@ -62,6 +60,8 @@ from qa.grounding.verify import (
     is_figure,
     is_publication_date,
     is_value,
+    name_list,
+    new_names,
     relevant,
     values,
     without_years,
@@ -253,34 +253,19 @@ class Grounder:
         # years the model may have taken from the headers or the question to complete a date
         lent = years(" ".join(p.published_at or "" for p in ev.passages)) | years(ev.question)
         lent -= set().union(*(years(ev.context[x.n]) for x in cited))
-        for claim in claims_of(text):
-            claim = without_years(claim, lent)
-            if not fits_question(claim, ev.question):
-                log.info("dropped claim %r: no answer of the kind asked", claim)
+        for sentence in claims_of(text):
+            sentence = without_years(sentence, lent)
+            held = self._hold(ev, sentence, cited, prompt, check, first=not citations)
+            # A list of names that no sentence states whole is checked name by name, and its first name
+            # that holds is the answer: "Tabatha Rosproy and Juliana Urtubey" for the 2020 teacher of the
+            # year, each named by another article. The others, if they answer too, are versions of it.
+            for name in [] if held else name_list(sentence):
+                held = self._hold(ev, name, cited, prompt, check, first=False)
+                if held:
+                    break
+            if held is None:
                 continue
-            chosen = self._anchor(ev, claim, cited)
-            confirmed = False
-            if chosen is None and check is not None and not citations:
-                recovered = self._recover(ev, claim, cited, prompt, check)
-                if recovered is not None:
-                    claim, chosen = recovered
-                    confirmed = True  # the model chose it among the sentence's phrases
-            if chosen is None:
-                continue
-            bound = None if confirmed else self._bound(ev, claim, chosen)
-            if bound is not None:
-                if not numbers(bound) & values(claim, ev.question):
-                    log.info(
-                        "claim %r rebound to %r, the figure of sentence %d that counts it",
-                        claim,
-                        bound,
-                        chosen.n,
-                    )
-                    claim = bound
-                confirmed = True
-            if check is not None and not confirmed and not self._confirmed(ev, claim, chosen, prompt, check):
-                log.info("dropped claim %r: the model did not confirm sentence %d states it", claim, chosen.n)
-                continue
+            claim, chosen = held
             key = (chosen.article_id, chosen.start)
             if key not in markers:
                 c = make_citation(
@@ -296,6 +281,47 @@ class Grounder:
             return None
         draft = Draft(" ".join(parts), citations)
         return self._conflict(ev, draft, primary, prompt, judge) or draft
+
+    def _hold(
+        self,
+        ev: Evidence,
+        claim: str,
+        cited: list[Sentence],
+        prompt: list[Message],
+        check: Judge | None,
+        *,
+        first: bool,
+    ) -> tuple[str, Sentence] | None:
+        """The claim as shown and the sentence it stands on, or None when no sentence states it.
+
+        Only the ``first`` claim kept may be recovered from a misread (one short call at most)."""
+        if not fits_question(claim, ev.question) or (
+            asked_role(ev.question) and not new_names(claim, ev.question)
+        ):
+            # "Who is the president of the union?" is not answered by what the union said
+            log.info("dropped claim %r: no answer of the kind asked", claim)
+            return None
+        chosen = self._anchor(ev, claim, cited)
+        confirmed = False
+        if chosen is None and check is not None and first:
+            recovered = self._recover(ev, claim, cited, prompt, check)
+            if recovered is not None:
+                claim, chosen = recovered
+                confirmed = True  # the model chose it among the sentence's phrases
+        if chosen is None:
+            return None
+        bound = None if confirmed else self._bound(ev, claim, chosen)
+        if bound is not None:
+            if not numbers(bound) & values(claim, ev.question):
+                log.info(
+                    "claim %r rebound to %r, the figure of sentence %d that counts it", claim, bound, chosen.n
+                )
+                claim = bound
+            confirmed = True
+        if check is not None and not confirmed and not self._confirmed(ev, claim, chosen, prompt, check):
+            log.info("dropped claim %r: the model did not confirm sentence %d states it", claim, chosen.n)
+            return None
+        return claim, chosen
 
     def _anchor(self, ev: Evidence, claim: str, cited: list[Sentence]) -> Sentence | None:
         """The sentence a claim stands on: the cited one, or a retrieved one that supports it better."""
@@ -323,16 +349,9 @@ class Grounder:
         if self._counts_other(ev, claim, chosen):
             log.info("dropped claim %r: sentence %d counts other things than asked", claim, chosen.n)
             return None
-        if asked_subject(ev.question, claim, chosen.text):
-            log.info("dropped claim %r: it names whom the question asks about, not for", claim)
-            return None
-        if role_elsewhere(ev.question, claim, chosen.text):
-            log.info("dropped claim %r: sentence %d gives it the role of another", claim, chosen.n)
-            return None
-        if clause_of_another(ev.question, claim, chosen.text):
-            log.info(
-                "dropped claim %r: sentence %d says it of another, in a relative clause", claim, chosen.n
-            )
+        wrong = misattributed(ev.question, claim, chosen.text)
+        if wrong:
+            log.info("dropped claim %r on sentence %d: %s", claim, chosen.n, wrong)
             return None
         rel = self.in_context(ev, [chosen])[chosen.n]
         if rel < s.min_verify_rerank:
@@ -410,10 +429,11 @@ class Grounder:
         top = max(cited, key=lambda x: rel[x.n])
         if top.asks or self.unbound(ev, top) or not self._about(ev, top, rel[top.n], s.min_recover_rerank):
             return None
-        things = counted(claim, ev.question)
+        things = counted(claim, ev.question) or (self._asked_things(ev) if is_figure(claim) else set())
         if self._counts_other(ev, claim, top) or (things and not things & stems(ev.context[top.n])):
             # the claim counts what the sentence does not mention: "500 employees" cited to a sentence
-            # about revenue is no misread of its "371 million"
+            # about revenue is no misread of its "371 million", nor a bare "2" for how many lifeboats one
+            # about the ferry's course
             return None
         found = answer_options(claim, top.text, ev.question, own=False)
         if found is None:
@@ -544,12 +564,7 @@ class Grounder:
         for cand, value in [*read, *parallels.values()]:  # parallels beyond the most relevant few too
             if not value or any(conflicts.agrees(v.value, value, ev.question) for v in versions):
                 continue  # the answer, or a version already shown
-            if (
-                asked_subject(ev.question, value, cand.text)
-                or role_elsewhere(ev.question, value, cand.text)
-                or clause_of_another(ev.question, value, cand.text)
-                or not fits_question(value, ev.question)
-            ):
+            if misattributed(ev.question, value, cand.text) or not fits_question(value, ev.question):
                 continue  # whom the question asks about, another's holder of the role, no answer's kind
             c = make_citation(len(versions) + 1, cand, ev.passages[cand.passage], ev.texts[cand.article_id])
             if c is None:

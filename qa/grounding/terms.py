@@ -485,6 +485,40 @@ def asked_subject(question: str, claim: str, sentence: str) -> bool:
     return opens_subject(title)
 
 
+def _title_before(sentence: str, claim: str) -> list[str]:
+    """The lower-case title a sentence writes right before the claim's name: "chief executive" in
+    "Stonecrest chief executive Harlan Pruett", nothing in "President Joe Biden"."""
+    at = fold(sentence).find(fold(claim))
+    if at <= 0:
+        return []
+    before = re.split(r"[^\w\s'’-]", sentence[:at].rstrip())[-1]  # a title stops at punctuation
+    title: list[str] = []
+    for t in reversed(WORD.findall(before)):
+        if not t.islower() or fold(t) in STOPWORDS:
+            break
+        title.insert(0, fold(t))
+    return title
+
+
+# someone the question refers to by a role, after a preposition: "with Stonecrest's chief executive"
+_REFERRED = r"\b(?:with|by|to|for|from|against|alongside|beside|besides|than|under|behind)\s+(?:the|its|his|her|their|[\w'’-]+['’]s)\s+"
+
+
+def role_referent(question: str, claim: str, sentence: str) -> bool:
+    """The claim is someone the question refers to by a role, not the one it asks for.
+
+    "Who attended the hearing with Stonecrest's chief executive?" is not answered by "Harlan Pruett",
+    whom the sentence calls "Stonecrest chief executive Harlan Pruett". Only a role the question writes
+    after a preposition counts: in "Who was named the new chief executive?" the role is what is asked.
+    """
+    title = _title_before(sentence, claim)
+    asked = fold(asked_role(question))
+    if not title or (asked and asked in title):
+        return False
+    q = fold(question)
+    return any(re.search(_REFERRED + re.escape(" ".join(title[i:])) + r"\b", q) for i in range(len(title)))
+
+
 _CAP = r"[A-Z][\w'’.&-]*(?:\s+[A-Z][\w'’.&-]*)*"  # a run of capitalised words: "Tallow Bay"
 _ROLE = r"(?:[a-z]+|[A-Z]{2,4})"  # a lower-case word or an acronym: "mayor", "CEO"
 _ROLE_OF = re.compile(
@@ -652,3 +686,18 @@ def other_instance(question: str, evidence: str, lead: str) -> set[str]:
         if here and n not in here:
             missing.add(m.group(0))
     return missing
+
+
+def misattributed(question: str, claim: str, sentence: str) -> str | None:
+    """Why the sentence's ``claim`` is not the one asked for, or None: it is whom the question asks
+    about, someone it refers to by a role, another's holder of the asked role, or named in a clause
+    about another."""
+    if asked_subject(question, claim, sentence):
+        return "it names whom the question asks about, not for"
+    if role_referent(question, claim, sentence):
+        return "it names someone the question refers to by a role"
+    if role_elsewhere(question, claim, sentence):
+        return "the sentence gives it the role of another"
+    if clause_of_another(question, claim, sentence):
+        return "the sentence says it of another, in a relative clause"
+    return None

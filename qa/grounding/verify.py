@@ -154,6 +154,16 @@ def claims_of(text: str) -> list[str]:
     return [text[a:b] for a, b in sentence_spans(text)] or ([text] if text.strip() else [])
 
 
+_LIST_SEP = re.compile(r",\s*(?:and\s+)?|\s+and\s+")
+
+
+def name_list(claim: str) -> list[str]:
+    """The names of a claim that only lists names ("Tabatha Rosproy and Juliana Urtubey"), or []."""
+    text = strip_markers(claim).strip().rstrip(".")
+    parts = [p.strip() for p in _LIST_SEP.split(text)]
+    return parts if len(parts) > 1 and all(_NAME.fullmatch(p) for p in parts) else []
+
+
 def keep_order(sentences: Sequence[Sentence]) -> list[Sentence]:
     """Unique sentences in reading order (by number)."""
     return sorted({s.n: s for s in sentences}.values(), key=lambda s: s.n)
@@ -410,9 +420,17 @@ def answer_options(
         ]
         mine = [d for d in days if fold(d) in fold(text)]
         return (days, mine) if (mine if own else days) else None
-    if is_value(text, question):
-        spans = list(_FIGURE_OR_DATE.finditer(sentence))
+    if is_value(text, question) and not (not asks_value(question) and new_names(text, question)):
+        # A clock time is one phrase: "7:40 p.m." offered as "7" and "40" gave "40" for how many lifeboats.
+        clocks = list(_CLOCK.finditer(sentence))
+        spans = [
+            m
+            for m in _FIGURE_OR_DATE.finditer(sentence)
+            if not any(c.start() <= m.start() < c.end() for c in clocks)
+        ]
         found = [m.group(0) for m in spans]
+        if not (_ASKS_AMOUNT.search(question) or _ASKS_MEASURE.search(question)):
+            found += [c.group(0).strip() for c in clocks]
         if not own_numbers:  # a month for a month ("In May, Mexico agreed …"), when not inside a date
             found += [
                 m.group(0)
@@ -452,6 +470,31 @@ def answer_options(
     if not (mine if own else options):
         return None
     return options, mine
+
+
+# A question asks for a value when it asks how many, how much, how long …, when, or for a date or year.
+_ASKS_WHEN = re.compile(
+    r"\bwhen\b|\b(?:what|which)\s+(?:\w+\s+)?(?:year|date|day|month|time|hour|season|week)s?\b", re.I
+)
+
+
+def asks_value(question: str) -> bool:
+    """The question asks for a figure, a measure or a date, not for a name or a place."""
+    return bool(
+        _ASKS_AMOUNT.search(question) or _ASKS_MEASURE.search(question) or _ASKS_WHEN.search(question)
+    )
+
+
+def new_names(text: str, question: str) -> list[str]:
+    """The names a claim gives that the question does not: "Dunmore" in "Ridgeway will move production
+    to its larger plant in Dunmore, about 200 kilometres to the north" for which plant."""
+    asked = set(words(question))
+    out = []
+    for m in _NAME.finditer(text):
+        name = _own_part(_LEADING.sub("", m.group(0)).rstrip("."), asked)
+        if set(words(name)) - asked - STOP - _NOT_NAMES - numbers(name):
+            out.append(name)
+    return out
 
 
 def choice_schema(options: Sequence[str]) -> dict[str, object]:

@@ -934,3 +934,55 @@ def test_a_sentence_is_about_the_edition_its_articles_lead_tells_of():
         ev = g.evidence(f"When was the {edition} edition of the festival announced?", passages)
         draft = g.ground(ev, reply("March 4", "March 4", ev=ev), PROMPT, Judge("March 4"))
         assert (draft is not None) is answered
+
+
+def test_a_who_is_the_role_answer_must_name_someone():
+    text = (
+        "Biscuit plant to close\n\nRidgeway will close its Calder Mills plant this summer. The Bakers and "
+        "Food Workers Union said it would seek talks on redundancy terms."
+    )
+    g = grounder({"union": 0.9}, {"mill": text})
+    ev = g.evidence(
+        "Who is the president of the Bakers and Food Workers Union?", [headed("mill", text, "Post", None)]
+    )
+    said = "The Bakers and Food Workers Union said it would seek talks on redundancy terms."
+    assert g.ground(ev, reply(said, "seek talks", ev=ev), PROMPT, Judge(said)) is None
+
+
+def test_a_list_of_names_no_sentence_states_whole_is_read_name_by_name():
+    articles = {
+        "a": "Teacher of the year\n\nThe 2020 National Teacher of the Year is Kansas preschool teacher Tabatha Rosproy.",
+        "b": "Teacher of the year\n\nJuliana Urtubey, a teacher in Winfield, was named the 2020 National Teacher of the Year.",
+    }
+    g = grounder({"teacher of the year": 0.9}, articles)
+    ev = g.evidence(
+        "Who was named the 2020 National Teacher of the Year?",
+        [
+            headed("a", articles["a"], "Ledger", "2020-05-21"),
+            headed("b", articles["b"], "Times", "2020-05-22"),
+        ],
+    )
+    draft = g.ground(
+        ev,
+        reply("Tabatha Rosproy and Juliana Urtubey", "Rosproy", "Urtubey", ev=ev),
+        PROMPT,
+        Judge("Urtubey"),
+    )
+    # the first name is the answer; the other, named by another outlet, a version of it
+    assert draft is not None and draft.conflict
+    assert "“Tabatha Rosproy” [1]" in draft.text and "“Juliana Urtubey” [2]" in draft.text
+
+
+def test_a_misread_figure_is_not_recovered_from_a_sentence_without_the_asked_thing():
+    text = (
+        "Ferry aground\n\nThe Marlow Star struck the bar at about 7:40 p.m. after leaving Port Wendle. "
+        "Lifeboats from two stations brought the passengers ashore."
+    )
+    g = grounder({"marlow": 0.9}, {"f": text})
+    ev = g.evidence(
+        "How many lifeboats took part in the Marlow Star rescue?", [headed("f", text, "Wire", None)]
+    )
+    judge = Judge("40", "7")
+    assert g.ground(ev, reply("2", "7:40", ev=ev), PROMPT, judge) is None
+    # the ferry's sentence counts no lifeboats: its clock time is not offered as a count
+    assert all("40" not in o and o != "7" for options in judge.options for o in options)

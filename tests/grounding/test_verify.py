@@ -13,6 +13,7 @@ from qa.grounding.verify import (
     fits_question,
     is_publication_date,
     is_value,
+    name_list,
     named_numbers,
     states_itself,
     support,
@@ -321,3 +322,38 @@ def test_a_day_of_the_week_is_a_version_of_a_day_of_the_week():
 )
 def test_the_figure_that_counts_the_asked_thing(sentence, question, bound):
     assert bound_figure(sentence, asked_thing(question)) == bound
+
+
+def test_a_clock_time_is_one_option_and_no_count():
+    sentence = "The Marlow Star struck the bar at about 7:40 p.m. shortly after leaving Port Wendle."
+    # "7" and "40" of a clock time counted nothing: "40" was chosen for how many lifeboats took part
+    assert answer_options("40", sentence, "How many lifeboats took part in the rescue?") is None
+    options, mine = answer_options("7:40 p.m.", sentence, "When did the Marlow Star strike the bar?")
+    assert "7:40 p.m." in options and mine == ["7:40 p.m."]
+    assert not {"7", "40"} & set(options)
+
+
+@pytest.mark.parametrize(
+    ("question", "mine"),
+    [
+        ("To which Ridgeway plant will production move?", ["Dunmore"]),  # a place: checked among names
+        ("How far is the Dunmore plant from Calder Mills?", ["200"]),  # a measure: among figures
+    ],
+)
+def test_the_kind_checked_is_the_kind_asked(question, mine):
+    sentence = "Ridgeway said production would move to its larger plant in Dunmore, about 200 kilometres to the north."
+    claim = "Ridgeway will move production to its larger plant in Dunmore, about 200 kilometres to the north."
+    assert answer_options(claim, sentence, question)[1] == mine
+
+
+@pytest.mark.parametrize(
+    ("claim", "names"),
+    [
+        ("Tabatha Rosproy and Juliana Urtubey", ["Tabatha Rosproy", "Juliana Urtubey"]),
+        ("Ada Byron, Alan Turing and Grace Hopper.", ["Ada Byron", "Alan Turing", "Grace Hopper"]),
+        ("Tabatha Rosproy", []),
+        ("Rosproy and her class won", []),
+    ],
+)
+def test_a_claim_that_only_lists_names(claim, names):
+    assert name_list(claim) == names
