@@ -60,6 +60,7 @@ from qa.grounding.verify import (
     is_figure,
     is_publication_date,
     is_value,
+    keep_order,
     name_list,
     new_names,
     relevant,
@@ -425,8 +426,22 @@ class Grounder:
             return None  # a name or description is not re-chosen: "National Guard" is no description
         if is_publication_date(claim, (p.published_at for p in ev.passages)):
             return None
-        rel = self.in_context(ev, cited)
-        top = max(cited, key=lambda x: rel[x.n])
+
+        # and the sentence after each: the model may cite the one that names whom it asks about, while
+        # the next states the value ("US Secretary of State Antony J. Blinken …", then "Blinken, 61, …")
+        def follows(x: Sentence) -> bool:  # only white space between a cited sentence and ``x``
+            text = ev.texts[x.article_id]
+            return any(
+                c.article_id == x.article_id and c.end <= x.start and not text[c.end : x.start].strip()
+                for c in cited
+            )
+
+        pool = keep_order([*cited, *(x for x in ev.sentences if follows(x))])
+        pool = [x for x in pool if answer_options(claim, x.text, ev.question, own=False)]
+        if not pool:
+            return None
+        rel = self.in_context(ev, pool)
+        top = max(pool, key=lambda x: rel[x.n])
         if top.asks or self.unbound(ev, top) or not self._about(ev, top, rel[top.n], s.min_recover_rerank):
             return None
         things = counted(claim, ev.question) or (self._asked_things(ev) if is_figure(claim) else set())

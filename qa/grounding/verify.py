@@ -178,7 +178,7 @@ _FIGURE_OR_DATE = re.compile(
     rf"|{_DAY_MONTH}(?:,? \d{{4}})?|(?:{_MONTHS}),? \d{{4}})"
     # a score or a range ("won 3-1", "2019–20") is no count: numbers joined by a dash are not options
     r"|(?<![\w.])(?<!\d[-–])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\w)(?![-–]\d)"
-    r"|(?<![\w.,])(?<!\d[-–])\d+(?:\.\d+)?(?![\w,])(?![-–]\d)"
+    r"|(?<![\w.,])(?<!\d[-–])\d+(?:\.\d+)?(?!\w|,\d)(?![-–]\d)"  # "Blinken, 61, will": 61
     rf"|{COMPOUND_NUMBER.pattern}"  # "Twenty-two" is one option, not "Twenty" and "two"
     rf"|\b(?:{'|'.join(w for w in NUMBER_WORDS if w not in ('zero', 'hundred', 'thousand', 'million'))})\b",
     re.I,
@@ -292,6 +292,8 @@ def _counts(sentence: str, figure: re.Match[str], things: set[str]) -> bool | No
     following = [w for w in following if w not in _SCALE][:2]
     if not following or following[0] in STOP:
         return None
+    if len(following) == 2 and not _PLURAL.fullmatch(following[0]) and _PLURAL.fullmatch(following[1]):
+        following = following[1:]  # the head noun counts: "730,000 migrant encounters" are no migrants
     return bool(stems(" ".join(following)) & things)
 
 
@@ -422,11 +424,15 @@ def answer_options(
         return (days, mine) if (mine if own else days) else None
     if is_value(text, question) and not (not asks_value(question) and new_names(text, question)):
         # A clock time is one phrase: "7:40 p.m." offered as "7" and "40" gave "40" for how many lifeboats.
+        # nor is the number of a name ("PlayStation 4, Windows"): no count, no date
+        taken = [(c.start(), c.end()) for c in _CLOCK.finditer(sentence)] + [
+            m.span(2)
+            for m in _NUMBERED.finditer(sentence)
+            if fold(m.group(1)) not in STOP and fold(m.group(1)) not in _NOT_NAMES
+        ]
         clocks = list(_CLOCK.finditer(sentence))
         spans = [
-            m
-            for m in _FIGURE_OR_DATE.finditer(sentence)
-            if not any(c.start() <= m.start() < c.end() for c in clocks)
+            m for m in _FIGURE_OR_DATE.finditer(sentence) if not any(a <= m.start() < b for a, b in taken)
         ]
         found = [m.group(0) for m in spans]
         if not (_ASKS_AMOUNT.search(question) or _ASKS_MEASURE.search(question)):

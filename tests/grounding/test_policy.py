@@ -986,3 +986,15 @@ def test_a_misread_figure_is_not_recovered_from_a_sentence_without_the_asked_thi
     assert g.ground(ev, reply("2", "7:40", ev=ev), PROMPT, judge) is None
     # the ferry's sentence counts no lifeboats: its clock time is not offered as a count
     assert all("40" not in o and o != "7" for options in judge.options for o in options)
+
+
+def test_a_misread_value_is_recovered_from_the_sentence_after_the_one_cited():
+    text = (
+        "Blinken to visit Mexico\n\nUS Secretary of State Antony J. Blinken is set to visit Mexico City on "
+        "Wednesday. Blinken, 61, will meet with Mexican President Andrés Manuel López Obrador."
+    )
+    g = grounder({"secretary of state": 0.9, "blinken, 61": 0.9}, {"a": text})
+    ev = g.evidence("What is the age of the US Secretary of State?", [headed("a", text, "Wire", None)])
+    # the model cites the sentence that names him and misreads the age: the next sentence states it
+    draft = g.ground(ev, reply("58", "set to visit", ev=ev), PROMPT, Judge("61"))
+    assert draft is not None and draft.text == "61 [1]" and draft.citations[0].quote.startswith("Blinken, 61")

@@ -357,3 +357,32 @@ def test_the_kind_checked_is_the_kind_asked(question, mine):
 )
 def test_a_claim_that_only_lists_names(claim, names):
     assert name_list(claim) == names
+
+
+def test_a_figure_before_a_comma_is_an_option():
+    # "61," was no option: a comma after a number was read as a thousands separator
+    options, mine = answer_options(
+        "61", "Blinken, 61, will meet with Mexican President López Obrador.", "How old is Blinken?"
+    )
+    assert options == ["61"] and mine == ["61"]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "bound"),
+    [
+        # the head noun is what is counted: encounters of migrants are no migrants
+        ("There have been more than 730,000 migrant encounters at the border since October.", None),
+        (
+            "A caravan of about 6,000 migrants set off on Sunday, and 730,000 migrant encounters were logged.",
+            "6,000 migrants",
+        ),
+    ],
+)
+def test_a_figure_counts_its_head_noun(sentence, bound):
+    assert bound_figure(sentence, {"migrant"}) == bound
+
+
+def test_the_number_of_a_name_is_no_option():
+    sentence = "Valhalla was released for PlayStation 4, Windows and Stadia on November 10, 2020."
+    options, _ = answer_options("November 10, 2020", sentence, "When was Assassin's Creed Valhalla released?")
+    assert options == ["November 10, 2020"]
