@@ -227,14 +227,14 @@ _NUMBERED = re.compile(
 )
 
 
+def _numbered(text: str) -> list[re.Match[str]]:
+    """The numbered names of ``text``: the name in group 1, its number in group 2."""
+    return [m for m in _NUMBERED.finditer(text) if fold(m.group(1)) not in STOP | _NOT_NAMES]
+
+
 def named_numbers(text: str) -> set[str]:
     """Numbers of ``text`` that belong to a name rather than count or date something."""
-    return {
-        n
-        for m in _NUMBERED.finditer(text)
-        if fold(m.group(1)) not in STOP and fold(m.group(1)) not in _NOT_NAMES
-        for n in numbers(m.group(2))
-    }
+    return {n for m in _numbered(text) for n in numbers(m.group(2))}
 
 
 def values(claim: str, question: str) -> set[str]:
@@ -422,15 +422,11 @@ def answer_options(
         ]
         mine = [d for d in days if fold(d) in fold(text)]
         return (days, mine) if (mine if own else days) else None
-    if is_value(text, question) and not (not asks_value(question) and new_names(text, question)):
-        # A clock time is one phrase: "7:40 p.m." offered as "7" and "40" gave "40" for how many lifeboats.
-        # nor is the number of a name ("PlayStation 4, Windows"): no count, no date
-        taken = [(c.start(), c.end()) for c in _CLOCK.finditer(sentence)] + [
-            m.span(2)
-            for m in _NUMBERED.finditer(sentence)
-            if fold(m.group(1)) not in STOP and fold(m.group(1)) not in _NOT_NAMES
-        ]
+    if is_value(text, question) and (asks_value(question) or not new_names(text, question)):
+        # A clock time is one phrase: "7:40 p.m." offered as "7" and "40" gave "40" for how many lifeboats;
+        # nor is the number of a name ("PlayStation 4, Windows") a count or a date
         clocks = list(_CLOCK.finditer(sentence))
+        taken = [c.span() for c in clocks] + [m.span(2) for m in _numbered(sentence)]
         spans = [
             m for m in _FIGURE_OR_DATE.finditer(sentence) if not any(a <= m.start() < b for a, b in taken)
         ]
