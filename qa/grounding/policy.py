@@ -49,6 +49,7 @@ from qa.grounding.terms import (
 from qa.grounding.text import contains_phrase, coverage, fold, numbers, one_line, stem, stems, years
 from qa.grounding.verify import (
     answer_options,
+    asked_kind,
     asked_thing,
     best_support,
     bound_figure,
@@ -64,6 +65,7 @@ from qa.grounding.verify import (
     name_list,
     new_names,
     relevant,
+    value_kind,
     values,
     without_years,
 )
@@ -319,9 +321,12 @@ class Grounder:
                 )
                 claim = bound
             confirmed = True
-        if check is not None and not confirmed and not self._confirmed(ev, claim, chosen, prompt, check):
-            log.info("dropped claim %r: the model did not confirm sentence %d states it", claim, chosen.n)
-            return None
+        if check is not None and not confirmed:
+            checked = self._confirmed(ev, claim, chosen, prompt, check, first=first)
+            if checked is None:
+                log.info("dropped claim %r: the model did not confirm sentence %d states it", claim, chosen.n)
+                return None
+            claim = checked
         return claim, chosen
 
     def _anchor(self, ev: Evidence, claim: str, cited: list[Sentence]) -> Sentence | None:
@@ -494,11 +499,18 @@ class Grounder:
         end = _SENTENCE_END.search(body)
         return body[: end.end()] if end else body
 
-    def _confirmed(self, ev: Evidence, claim: str, s: Sentence, prompt: list[Message], judge: Judge) -> bool:
-        """The model chooses, among the sentence's phrases of the answer's kind, the one that answers.
+    def _confirmed(
+        self, ev: Evidence, claim: str, s: Sentence, prompt: list[Message], judge: Judge, *, first: bool
+    ) -> str | None:
+        """The model chooses, among the sentence's phrases of the answer's kind, the one that answers:
+        the claim when it chose the claim's own, None when it chose "none".
 
         A choice, not a yes/no: asked "does this sentence state X?", the 1.5B model said yes to every
         trap; asked to choose between "1,870", "36,500" and "none", it binds the figure to the question.
+        When it chooses another phrase of the claim's shape, that phrase is a misread corrected, as in
+        ``_recover`` (the answer wrote "9" for how many complaints, the check chose the sentence's "61"
+        over its "nine of them reporting burns"); only for the first claim, and only a phrase of the kind
+        the question asks for (not "two" for a premiere date, nor for the name of a railroad).
         """
         alone = ""
         if not values(claim, ev.question):
@@ -509,15 +521,21 @@ class Grounder:
             # own, the question and this sentence only, so it does not simply repeat its answer.
             role = asked_role(ev.question)
             if not role or stem(fold(role)) in stems(ev.context[s.n]):
-                return True
+                return claim
             alone = ev.question
         found = answer_options(claim, s.text, ev.question)
         if found is None:
-            return True  # an answer of no comparable kind: the lexical and relevance checks decide
+            return claim  # an answer of no comparable kind: the lexical and relevance checks decide
         options, mine = found
         choice = self._choose(s, options, prompt, judge, alone=alone)
         log.info("check of %r on sentence %d: chose %r among %s", claim, s.n, choice, options)
-        return choice is None or choice in mine  # no reply (a failed call): the other checks decide
+        if choice is None or choice in mine:
+            return claim  # no reply (a failed call): the other checks decide
+        asked = asked_kind(ev.question)
+        if first and choice != "none" and asked and value_kind(choice).replace("year", "date") == asked:
+            log.info("claim %r corrected to %r, the sentence's phrase the model chose", claim, choice)
+            return choice
+        return None
 
     def _choose(
         self, s: Sentence, options: list[str], prompt: list[Message], judge: Judge, *, alone: str = ""

@@ -177,8 +177,11 @@ _FIGURE_OR_DATE = re.compile(
     rf"\b(?:{_MONTH_DAY}(?!\d)(?:,? (?:of )?\d{{4}})?"
     rf"|{_DAY_MONTH}(?:,? \d{{4}})?|(?:{_MONTHS}),? \d{{4}})"
     # a score or a range ("won 3-1", "2019–20") is no count: numbers joined by a dash are not options
-    r"|(?<![\w.])(?<!\d[-–])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\w)(?![-–]\d)"
-    r"|(?<![\w.,])(?<!\d[-–])\d+(?:\.\d+)?(?!\w|,\d)(?![-–]\d)"  # "Blinken, 61, will": 61
+    # a figure keeps its scale and share: "1.8 million" and "11 percent" are what the
+    # sentence states, "1.8" and "11" alone are not (the model's check chose "none" for "1.8")
+    r"|(?:(?<![\w.])(?<!\d[-–])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\w)(?![-–]\d)"
+    r"|(?<![\w.,])(?<!\d[-–])\d+(?:\.\d+)?(?!\w|,\d)(?![-–]\d))"  # "Blinken, 61, will": 61
+    r"(?:\s(?:million|billion|trillion)\b)?(?:\s?%|\s(?:percent|per cent)\b)?"
     rf"|{COMPOUND_NUMBER.pattern}"  # "Twenty-two" is one option, not "Twenty" and "two"
     rf"|\b(?:{'|'.join(w for w in NUMBER_WORDS if w not in ('zero', 'hundred', 'thousand', 'million'))})\b",
     re.I,
@@ -209,7 +212,7 @@ _LEADING = re.compile(r"^(?:The|A|An|In|On|At|By|For|But|And|Mr|Mrs|Ms|Dr)\.?\s+
 _MONTH = re.compile(rf"\b(?:(?:{_MONTHS})\b|(?:{'|'.join(MONTH_ABBREVIATIONS)})\.?(?= \d))")
 
 
-def _kind(phrase: str) -> str:
+def value_kind(phrase: str) -> str:
     """The shape of a figure or date: "date" (names a month), "year", or "figure"."""
     if _MONTH.search(phrase):
         return "date"
@@ -219,11 +222,11 @@ def _kind(phrase: str) -> str:
     return "figure"
 
 
-# A number that ends a name is part of the name ("Toy Story 2", "PlayStation 4", "Flight 370"): no
+# A number that ends a name is part of the name ("Toy Story 2", "iPhone 11", "Flight 370"): no
 # figure. Not after a sentence's first word ("About 72 kilometers"), a month or a day ("December 24"),
 # nor before a plural ("sent Ukraine 31 tanks").
 _NUMBERED = re.compile(
-    rf"(?<=[\w,;:’'\"“)] )([A-Z][A-Za-z’'-]*) ({_NAME_NUMBER})(?!\s+[a-z]{{2,}}[a-rt-z]s\b)"
+    rf"(?<=[\w,;:’'\"“)] )((?:[A-Z]|[a-z]+[A-Z])[A-Za-z’'-]*) ({_NAME_NUMBER})(?!\s+[a-z]{{2,}}[a-rt-z]s\b)"
 )
 
 
@@ -245,7 +248,7 @@ def values(claim: str, question: str) -> set[str]:
 
 def is_value(claim: str, question: str) -> bool:
     """The claim gives a figure or a date the question does not: a value, not a name or a description."""
-    return bool(values(claim, question)) or _kind(strip_markers(claim)) == "date"
+    return bool(values(claim, question)) or value_kind(strip_markers(claim)) == "date"
 
 
 _AFTER_FIGURE = re.compile(r"\d[\d,.]*\s+(?:(?:million|billion|thousand|more|of|the|new)\s+)*([^\W\d_]{3,})")
@@ -281,12 +284,16 @@ def counts_other(sentence: str, things: set[str]) -> bool:
 
 
 _SCALE = wordset("hundred thousand million billion trillion")
+_SHARE = re.compile(r"%|\bper ?cent$")
 
 
 def _counts(sentence: str, figure: re.Match[str], things: set[str]) -> bool | None:
     """Whether ``figure`` counts one of ``things`` (one of the two words after it, past a scale word:
     "235 nurses", "$4.8 million fines"); False when it counts another thing it names ("410 staff",
-    "3,600 acres"); None when no content word follows ("1,900 in 2019", "about 300 last year")."""
+    "3,600 acres", or a share: "11 percent of the total force"); None when no content word follows
+    ("1,900 in 2019", "about 300 last year")."""
+    if _SHARE.search(figure.group(0)):
+        return False
     after = _NEXT_WORDS.match(sentence, figure.end())
     following = [fold(w) for w in after.group(1).split()] if after else []
     following = [w for w in following if w not in _SCALE][:2]
@@ -340,7 +347,7 @@ def is_publication_date(claim: str, published: Iterable[str | None]) -> bool:
     stated = {
         (MONTHS[month], frozenset(numbers(d)))
         for d in dates
-        if _kind(d) == "date"
+        if value_kind(d) == "date"
         for month in words(d)
         if month in MONTHS
     }
@@ -365,7 +372,7 @@ def without_years(claim: str, dropped: Iterable[str]) -> str:
 
 def is_figure(phrase: str) -> bool:
     """A count or amount ("three", "1,870"), not a date or a year."""
-    return bool(numbers(phrase)) and _kind(phrase) == "figure"
+    return bool(numbers(phrase)) and value_kind(phrase) == "figure"
 
 
 def _own_part(name: str, asked: set[str]) -> str:
@@ -430,9 +437,19 @@ def answer_options(
         spans = [
             m for m in _FIGURE_OR_DATE.finditer(sentence) if not any(a <= m.start() < b for a, b in taken)
         ]
-        found = [m.group(0) for m in spans]
+        # a clock time on a date is one moment: "at 8 a.m. on Friday, July 24" offered as "8 a.m." and
+        # "July 24" gave "8 a.m." for when a ban takes effect, and dropped the right "July 24"
+        moments = {
+            d.start(): sentence[c.start() : d.end()]
+            for c in clocks
+            for d in spans
+            if value_kind(d.group(0)) == "date" and _ON_DAY.fullmatch(sentence, c.end(), d.start())
+        }
+        found = [moments.get(m.start(), m.group(0)) for m in spans]
         if not (_ASKS_AMOUNT.search(question) or _ASKS_MEASURE.search(question)):
-            found += [c.group(0).strip() for c in clocks]
+            found += [
+                c.group(0).strip() for c in clocks if not any(c.group(0) in o for o in moments.values())
+            ]
         if not own_numbers:  # a month for a month ("In May, Mexico agreed …"), when not inside a date
             found += [
                 m.group(0)
@@ -441,7 +458,7 @@ def answer_options(
             ]
         options = [o for o in dict.fromkeys(found) if not (numbers(o) and numbers(o) <= numbers(question))]
         if not own:  # another version is a phrase of the same shape: a date for a date, not "three"
-            options = [o for o in options if _kind(o) == _kind(text)]
+            options = [o for o in options if value_kind(o) == value_kind(text)]
         mine = [o for o in options if numbers(o) & own_numbers]
     else:
         if not own and not _name_shaped(text, question):
@@ -476,8 +493,16 @@ def answer_options(
 
 # A question asks for a value when it asks how many, how much, how long …, when, or for a date or year.
 _ASKS_WHEN = re.compile(
-    r"\bwhen\b|\b(?:what|which)\s+(?:\w+\s+)?(?:year|date|day|month|time|hour|season|week)s?\b", re.I
+    r"\bwhen\b|\b(?:what|which)\s+(?:\w+\s+){0,3}?(?:year|date|day|month|time|hour|season|week)s?\b", re.I
 )
+
+
+def asked_kind(question: str) -> str:
+    """The shape of value a question asks for: "date" (when, which year or day), "figure" (how many,
+    how much, how far …), or "" (a name, a place, a description)."""
+    if _ASKS_AMOUNT.search(question) or _ASKS_MEASURE.search(question):
+        return "figure"
+    return "date" if _ASKS_WHEN.search(question) else ""
 
 
 def asks_value(question: str) -> bool:
@@ -487,12 +512,18 @@ def asks_value(question: str) -> bool:
     )
 
 
+_ON_DAY = re.compile(rf"\s+on\s+(?:(?:{'|'.join(WEEKDAY_NAMES)}),?\s+)?")
+_UNIT_BEFORE = re.compile(r"\d[\d,.]*(?:\s+[a-z]+)?\s+$")
+
+
 def new_names(text: str, question: str) -> list[str]:
     """The names a claim gives that the question does not: "Dunmore" in "Ridgeway will move production
     to its larger plant in Dunmore, about 200 kilometres to the north" for which plant."""
     asked = set(words(question))
     out = []
     for m in _NAME.finditer(text):
+        if _UNIT_BEFORE.search(text[: m.start()]):
+            continue  # the unit of a figure: "37.6 degrees Celsius" answers what temperature, no name
         name = _own_part(_LEADING.sub("", m.group(0)).rstrip("."), asked)
         if set(words(name)) - asked - STOP - _NOT_NAMES - numbers(name):
             out.append(name)
@@ -536,7 +567,7 @@ def fits_question(claim: str, question: str) -> bool:
         return True
     text = strip_markers(claim)
     plain = _CLOCK.sub(" ", text)
-    for d in [d.group(0) for d in _FIGURE_OR_DATE.finditer(plain) if _kind(d.group(0)) == "date"]:
+    for d in [d.group(0) for d in _FIGURE_OR_DATE.finditer(plain) if value_kind(d.group(0)) == "date"]:
         plain = plain.replace(d, " ")
     said = set(words(plain))
     if values(plain, question) or said & _AMOUNT_WORDS or "no one" in fold(plain):

@@ -162,8 +162,10 @@ def test_a_figure_that_counts_nothing_named_leaves_the_binding_to_the_model():
     g = grounder({"attendance": 0.9})
     ev = g.evidence("How many visitors attended on Saturday?", [passage("post")])
     judge = Judge("50,000")
-    assert g.ground(ev, reply("30,000", "30,000", ev=ev), PROMPT, judge) is None
+    # the model's choice stands, and the source's hedge with it
+    assert g.ground(ev, reply("30,000", "30,000", ev=ev), PROMPT, judge).text == "Possibly 50,000 [1]"
     assert judge.options == [["30,000", "50,000", "none"]]
+    assert g.ground(ev, reply("30,000", "30,000", ev=ev), PROMPT, Judge("none")) is None
 
 
 def test_a_name_answer_is_left_to_the_lexical_and_relevance_checks():
@@ -179,8 +181,10 @@ def test_two_dates_of_one_event_the_rain_date_is_not_the_day_it_was_held():
     g = grounder({"held": 0.9})
     ev = g.evidence("What was the rain date of the festival?", [passage("courier")])
     judge = Judge("June 21")
-    assert g.ground(ev, reply("June 14.", "June 14", ev=ev), PROMPT, judge) is None
+    # the day it was held is not shown; the rain date the model binds to the question is
+    assert g.ground(ev, reply("June 14.", "June 14", ev=ev), PROMPT, judge).text == "June 21 [1]"
     assert judge.options == [["June 14", "June 21", "none"]]
+    assert g.ground(ev, reply("June 14.", "June 14", ev=ev), PROMPT, Judge("none")) is None
     assert g.ground(ev, reply("June 21.", "June 14", ev=ev), PROMPT, judge).text == "June 21. [1]"
 
 
@@ -235,6 +239,17 @@ def test_a_misread_value_is_chosen_again_from_the_cited_sentence():
     draft = g.ground(ev, reply("It was held on June 7.", "June 14", ev=ev), PROMPT, judge)
     assert draft.text == "June 14 [1]" and "June 14" in draft.citations[0].quote
     assert judge.options == [["June 14", "June 21", "none"]]
+
+
+def test_another_figure_the_check_chooses_corrects_the_answer():
+    """The model wrote one of the sentence's figures; asked to choose, it binds the other to the question:
+    a misread corrected, as a recovery is, and verbatim by construction."""
+    g = grounder({"visitors": 0.9})
+    ev = g.evidence("How many people did the festival draw?", [passage("courier")])
+    judge = Judge("36,500")
+    draft = g.ground(ev, reply("It drew 1,870 people.", "36,500", ev=ev), PROMPT, judge)
+    assert draft.text == "An estimated 36,500 [1]" and judge.options == [["1,870", "36,500", "none"]]
+    assert g.ground(ev, reply("It drew 1,870 people.", "36,500", ev=ev), PROMPT, Judge("none")) is None
 
 
 def test_a_date_completed_with_the_headers_year_is_the_sentences_date():

@@ -4,8 +4,8 @@ import pytest
 
 from qa.grounding.verify import (
     _FIGURE_OR_DATE,
-    _kind,
     answer_options,
+    asked_kind,
     asked_thing,
     bound_figure,
     counted,
@@ -18,6 +18,7 @@ from qa.grounding.verify import (
     states_itself,
     support,
     unsupported_names,
+    value_kind,
     without_years,
 )
 
@@ -50,7 +51,7 @@ def test_dates_are_read_whole(text, found):
     ],
 )
 def test_kind(phrase, kind):
-    assert _kind(phrase) == kind
+    assert value_kind(phrase) == kind
 
 
 def test_another_version_has_the_answers_shape():
@@ -318,6 +319,12 @@ def test_a_day_of_the_week_is_a_version_of_a_day_of_the_week():
         # none counts it
         ("Organisers said 1,870 lanterns drew 36,500 visitors.", "How many barges were moored?", None),
         ("The bakery sold bread.", "How many loaves were sold?", None),
+        # a share counts nothing: "11 percent of the total force" is no second count of soldiers
+        (
+            "Mexico has deployed 32,000 soldiers, about 11 percent of the total force.",
+            "How many soldiers has Mexico deployed?",
+            "32,000 soldiers",
+        ),
     ],
 )
 def test_the_figure_that_counts_the_asked_thing(sentence, question, bound):
@@ -386,3 +393,56 @@ def test_the_number_of_a_name_is_no_option():
     sentence = "Valhalla was released for PlayStation 4, Windows and Stadia on November 10, 2020."
     options, _ = answer_options("November 10, 2020", sentence, "When was Assassin's Creed Valhalla released?")
     assert options == ["November 10, 2020"]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "option"),
+    [
+        ("Thieves took pieces worth about 1.8 million pounds.", "1.8 million"),
+        ("The fine was $4.8 million, the regulator said.", "4.8 million"),
+        ("Turnout fell to 41 percent on Sunday.", "41 percent"),
+        ("Turnout fell to 41% on Sunday.", "41%"),
+    ],
+)
+def test_a_figure_keeps_its_currency_scale_and_share(sentence, option):
+    # "1.8" alone was offered, and the model's check chose "none" for what the pieces were worth; with a
+    # currency sign ("$4.2 million") it chose "none" too
+    options, mine = answer_options(option, sentence, "What is it?")
+    assert options == [option] and mine == [option]
+
+
+def test_a_unit_after_a_figure_is_no_name():
+    # "Celsius" made "37.6 degrees Celsius" a name answer, and "37.6" was never offered
+    sentence = "The temperature in Vellmouth reached 37.6 degrees Celsius on Tuesday, the highest since 1911."
+    options, mine = answer_options("37.6 degrees Celsius", sentence, "What temperature did Vellmouth reach?")
+    assert options == ["37.6", "1911"] and mine == ["37.6"]
+
+
+def test_a_clock_time_on_a_date_is_one_moment():
+    # offered as "8 a.m." and "July 24", the model chose "8 a.m." and the right date was dropped
+    sentence = "Tollmere Water announced a hosepipe ban that takes effect at 8 a.m. on Friday, July 24, its first since 2022."
+    question = "When does the hosepipe ban take effect?"
+    for claim in ("Friday, July 24", "8 a.m."):
+        options, mine = answer_options(claim, sentence, question)
+        assert options == ["8 a.m. on Friday, July 24", "2022"] and mine == ["8 a.m. on Friday, July 24"]
+
+
+def test_a_lower_case_name_keeps_its_number():
+    # "iPhone 11," was read as a figure once a comma no longer hid it
+    assert named_numbers("Apple released the iPhone 11, its cheapest model, on September 20.") == {"11"}
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("How many complaints has Brenholt received?", "figure"),
+        ("How far is the plant from the town?", "figure"),
+        ("When does the ban take effect?", "date"),
+        ("On what date was the festival held?", "date"),
+        ("What is the premiere date of season 17?", "date"),
+        ("What is the name of the railroad?", ""),
+        ("Who led the study?", ""),
+    ],
+)
+def test_the_kind_of_value_a_question_asks_for(question, kind):
+    assert asked_kind(question) == kind
