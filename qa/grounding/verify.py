@@ -101,7 +101,7 @@ def states_itself(claim: str, sentence: str, question: str) -> bool:
     """
     text = strip_markers(claim)
     figures = numbers(text) - numbers(question)
-    sentence = _DATELINE.sub("", sentence)  # "PORT ELSBY, June 15 (Courier) —" dates the story, not the fact
+    sentence = undated(sentence)  # "PORT ELSBY, June 15 (Courier) —" dates the story, not the fact
     if not figures <= numbers(sentence):
         return False
     added = stems(text) - stems(question)
@@ -171,11 +171,12 @@ def keep_order(sentences: Sequence[Sentence]) -> list[Sentence]:
 
 # Options for the model's check: phrases of the cited sentence of the same kind as the answer.
 _MONTHS = "|".join(MONTH_NAMES)
-_MONTH_DAY = rf"(?:{_MONTHS})\.? \d{{1,2}}(?:st|nd|rd|th)?"  # "November 12", "Nov. 12th"
-_DAY_MONTH = rf"\d{{1,2}}(?:st|nd|rd|th)? (?:{_MONTHS})"  # "12 November"
+_ANY_MONTH = rf"(?:{_MONTHS}|(?:{'|'.join(MONTH_ABBREVIATIONS)})\b\.?)"  # "November", "Nov.", "Sept"
+_MONTH_DAY = rf"{_ANY_MONTH} \d{{1,2}}(?:st|nd|rd|th)?"  # "November 12", "Nov. 12th"
+_DAY_MONTH = rf"\d{{1,2}}(?:st|nd|rd|th)? {_ANY_MONTH}"  # "12 November", "12 Nov"
 _FIGURE_OR_DATE = re.compile(
     rf"\b(?:{_MONTH_DAY}(?!\d)(?:,? (?:of )?\d{{4}})?"
-    rf"|{_DAY_MONTH}(?:,? \d{{4}})?|(?:{_MONTHS}),? \d{{4}})"
+    rf"|{_DAY_MONTH}(?:,? \d{{4}})?|{_ANY_MONTH},? \d{{4}})"
     # a score or a range ("won 3-1", "2019–20") is no count: numbers joined by a dash are not options
     # a figure keeps its scale and share: "1.8 million" and "11 percent" are what the
     # sentence states, "1.8" and "11" alone are not (the model's check chose "none" for "1.8")
@@ -205,6 +206,15 @@ _COMPOUND = re.compile(r"-[a-z].*$", re.S)
 _DATELINE = re.compile(
     r"^\s*[A-Z][A-Z.'’ -]{2,}(?:,\s*[A-Z][\w.]*(?: \d{1,2})?)*\s*(?:\([^)]{1,40}\)\s*)?(?:—|–|--|(?<=\s)-(?=\s))\s*"
 )
+# A search result's snippet starts with the date its page was published: "Nov 21, 2022 ... Valhalla will"
+_SNIPPET_DATE = re.compile(rf"^\s*{_MONTH_DAY},? \d{{4}}\s*(?:\.\.\.|…)\s*")
+
+
+def undated(sentence: str) -> str:
+    """The sentence without the dateline or snippet date that dates its story, not what it says."""
+    return _SNIPPET_DATE.sub("", _DATELINE.sub("", sentence))
+
+
 _NOT_NAMES = NUMERALS | CALENDAR  # "Fifty", "December": capitalised, but no answer to "who"
 _LEADING = re.compile(r"^(?:The|A|An|In|On|At|By|For|But|And|Mr|Mrs|Ms|Dr)\.?\s+(?=[A-Z])")
 
@@ -230,9 +240,17 @@ _NUMBERED = re.compile(
 )
 
 
+# …and so is a number word written with a capital after a name's word: "Xbox One", "Formula One"
+_NUMBERED_WORD = re.compile(
+    rf"(?<=[\w,;:’'\"“)] )((?:[A-Z]|[a-z]+[A-Z])[A-Za-z’'-]*) "
+    rf"((?:{'|'.join(w.capitalize() for w in NUMBER_WORDS if w not in ('zero', 'hundred', 'thousand', 'million'))})\b)"
+)
+
+
 def _numbered(text: str) -> list[re.Match[str]]:
     """The numbered names of ``text``: the name in group 1, its number in group 2."""
-    return [m for m in _NUMBERED.finditer(text) if fold(m.group(1)) not in STOP | _NOT_NAMES]
+    found = [*_NUMBERED.finditer(text), *_NUMBERED_WORD.finditer(text)]
+    return [m for m in found if fold(m.group(1)) not in STOP | _NOT_NAMES]
 
 
 def named_numbers(text: str) -> set[str]:
@@ -419,9 +437,9 @@ def answer_options(
     ``typed=False`` counts every name the sentence gives besides the question's, of any kind.
     """
     text = strip_markers(claim)
-    own_numbers = values(text, question)
+    own_numbers = values(_ORDINAL_DAY.sub(r"\1", text), question)  # "December 6th" gives 6
     q_fold = fold(question)
-    sentence = _DATELINE.sub("", sentence)
+    sentence = undated(sentence)
     if _WEEKDAY.search(text) and not own_numbers and not _MONTH.search(text):
         # a day of the week for a day of the week: "until Friday" is a version of "on Monday"
         days = [
@@ -459,7 +477,7 @@ def answer_options(
         options = [o for o in dict.fromkeys(found) if not (numbers(o) and numbers(o) <= numbers(question))]
         if not own:  # another version is a phrase of the same shape: a date for a date, not "three"
             options = [o for o in options if value_kind(o) == value_kind(text)]
-        mine = [o for o in options if numbers(o) & own_numbers]
+        mine = [o for o in options if numbers(_ORDINAL_DAY.sub(r"\1", o)) & own_numbers]
     else:
         if not own and not _name_shaped(text, question):
             return None  # a description ("agreed that enforcement was needed") has no name for a version
@@ -513,6 +531,7 @@ def asks_value(question: str) -> bool:
 
 
 _ON_DAY = re.compile(rf"\s+on\s+(?:(?:{'|'.join(WEEKDAY_NAMES)}),?\s+)?")
+_ORDINAL_DAY = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)\b")
 _UNIT_BEFORE = re.compile(r"\d[\d,.]*(?:\s+[a-z]+)?\s+$")
 
 

@@ -446,3 +446,28 @@ def test_a_lower_case_name_keeps_its_number():
 )
 def test_the_kind_of_value_a_question_asks_for(question, kind):
     assert asked_kind(question) == kind
+
+
+def test_an_abbreviated_month_makes_a_date_option():
+    # "Nov. 12" was offered as "12", and the model's check chose "none" for the premiere date
+    options, mine = answer_options(
+        "Thursday, Nov. 12",
+        "Season 17 premieres Thursday, Nov. 12 at 9 p.m. on ABC.",
+        "When does season 17 premiere?",
+    )
+    assert options == ["Nov. 12", "9 p.m."] and mine == ["Nov. 12"]
+
+
+def test_a_search_snippets_own_date_is_no_option_and_an_ordinal_day_is_the_claims():
+    sentence = "Nov 21, 2022 ... Valhalla will arrive on Steam on December 6th."
+    options, mine = answer_options("December 6th", sentence, "When will Valhalla arrive on Steam?")
+    assert options == ["December 6th"] and mine == ["December 6th"]
+
+
+def test_a_number_word_in_a_name_is_the_names():
+    # "Xbox One" offered "One" as a date's rival option
+    sentence = "Valhalla came out for Windows, Xbox One and PlayStation 4 on November 10, 2020."
+    assert named_numbers(sentence) == {"1", "4"}
+    assert answer_options("November 10, 2020", sentence, "When did Valhalla come out?")[0] == [
+        "November 10, 2020"
+    ]
