@@ -471,3 +471,38 @@ def test_a_number_word_in_a_name_is_the_names():
     assert answer_options("November 10, 2020", sentence, "When did Valhalla come out?")[0] == [
         "November 10, 2020"
     ]
+
+
+@pytest.mark.parametrize(
+    ("claim", "sentence", "question", "stated"),
+    [
+        (  # "tour" is there ("toured"), "guide" is not
+            "Selwyn Oddie is a tour guide at the museum.",
+            "Fane, who toured the museum on Monday morning with Selwyn Oddie, said officers were examining footage.",
+            "What is Selwyn Oddie's job?",
+            False,
+        ),
+        (  # a word's form may change
+            "The Mexican immigration force is underfunded.",
+            "Wayne said Mexico's immigration force was underfunded and small.",
+            "How did Earl Anthony Wayne describe the immigration force?",
+            True,
+        ),
+        (
+            "Yes, a man was arrested.",
+            "A 41-year-old man was arrested on Monday.",
+            "Has anyone been arrested?",
+            True,
+        ),
+    ],
+)
+def test_a_sentence_states_most_of_what_a_claim_adds(claim, sentence, question, stated):
+    assert states_itself(claim, sentence, question) is stated
+
+
+def test_the_sentence_before_may_hold_a_word_a_claim_adds():
+    claim = "The Mexican immigration force is underfunded and small."
+    sentence = "He called the immigration force underfunded and small."
+    question = "How did Earl Anthony Wayne describe the immigration force?"
+    assert not states_itself(claim, sentence, question)
+    assert states_itself(claim, sentence, question, "Wayne spoke of Mexico on Tuesday.")
