@@ -332,8 +332,8 @@ class Grounder:
     def _anchor(self, ev: Evidence, claim: str, cited: list[Sentence]) -> Sentence | None:
         """The sentence a claim stands on: the cited one, or a retrieved one that supports it better."""
         s = self.settings
-        score_cited, best_cited = best_support(claim, cited, ev.question, ev.context, ev.rel)
-        score_all, best_all = best_support(claim, ev.sentences, ev.question, ev.context, ev.rel)
+        score_cited, best_cited = best_support(claim, cited, ev.question, ev.context, ev.rel, s.min_stated)
+        score_all, best_all = best_support(claim, ev.sentences, ev.question, ev.context, ev.rel, s.min_stated)
         if best_cited is not None and score_cited >= max(score_all, s.min_support) - 1e-9:
             chosen = best_cited
         elif best_all is not None and score_all >= s.min_support:
@@ -347,7 +347,7 @@ class Grounder:
         if unbound:
             # another retrieved article may state the claim and be about what was asked
             bound = [x for x in ev.sentences if not self.unbound(ev, x)]
-            score, other = best_support(claim, bound, ev.question, ev.context, ev.rel)
+            score, other = best_support(claim, bound, ev.question, ev.context, ev.rel, s.min_stated)
             if other is None or score < s.min_support:
                 log.info("dropped claim %r: sentence %d is not about %s", claim, chosen.n, unbound)
                 return None

@@ -93,9 +93,9 @@ def support(claim: str, evidence: str, question: str = "") -> float:
     return len(claim_stems & stems(evidence)) / len(claim_stems)
 
 
-def states_itself(claim: str, sentence: str, question: str, context: str = "") -> bool:
+def states_itself(claim: str, sentence: str, question: str, context: str = "", share: float = 0.75) -> bool:
     """The sentence alone holds the claim's figures and half of what the claim adds to the question,
-    and with ``context`` (the sentence before) three quarters. The sentence before may bind the answer
+    and with ``context`` (the sentence before) a ``share`` of it. The sentence before may bind the answer
     to the question ("Blinken, 61" after the one that names him), never state it: the quote shown must
     hold the answer ("Hinako Shibuno" is no answer cited to "The event will be the first major of
     2020", which follows the sentence naming her).
@@ -110,21 +110,20 @@ def states_itself(claim: str, sentence: str, question: str, context: str = "") -
         return True
     if len(added & stems(sentence)) + len(figures) < 0.5 * (len(added) + len(figures)):
         return False
-    # and with the sentence before it, three quarters: "Selwyn Oddie is a tour guide at the museum" is
-    # not stated by "Fane, who toured the museum on Monday morning with Selwyn Oddie". Of the claims kept
-    # on the development sets and the RGB tuning halves, only four missed any word. A word's form may
-    # change ("Mexican" for "Mexico's"): one sharing its first five letters counts.
+    # a word's form may change ("Mexican" for "Mexico's"): one sharing its first five letters counts
     around = f"{context} {sentence}"
     prefixes = {w[:5] for w in words(around) if len(w) >= 5}
     held = {a for a in added if a in stems(around) or (len(a) >= 5 and a[:5] in prefixes)}
-    return len(held) + len(figures) >= STATED_SHARE * (len(added) + len(figures))
-
-
-STATED_SHARE = 0.75
+    return len(held) + len(figures) >= share * (len(added) + len(figures))
 
 
 def best_support(
-    claim: str, candidates: Iterable[Sentence], question: str, context: dict[int, str], rel: dict[int, float]
+    claim: str,
+    candidates: Iterable[Sentence],
+    question: str,
+    context: dict[int, str],
+    rel: dict[int, float],
+    stated: float = 0.75,
 ) -> tuple[float, Sentence | None]:
     """The sentence that best supports ``claim``; ties broken by its relevance to the question.
 
@@ -134,7 +133,7 @@ def best_support(
     best: tuple[float, float] = (0.0, -1.0)
     chosen: Sentence | None = None
     for s in candidates:
-        if s.asks or not states_itself(claim, s.text, question, context.get(s.n, "")):
+        if s.asks or not states_itself(claim, s.text, question, context.get(s.n, ""), stated):
             continue
         alone = support(claim, s.text, question)
         with_context = support(claim, context.get(s.n, s.text), question) - 0.05
