@@ -8,6 +8,7 @@ import pytest
 
 from qa.config import PROJECT_ROOT
 from qa.grounding.terms import (
+    age_of_another,
     asked_role,
     asked_subject,
     clause_of_another,
@@ -516,3 +517,34 @@ _HEARING = (
 def test_someone_the_question_refers_to_by_a_role(question, claim, referent):
     assert role_referent(question, claim, _HEARING) is referent
     assert (misattributed(question, claim, _HEARING) is not None) is referent
+
+
+_CAPITAL = (
+    "US Secretary of State Antony J. Blinken is set to visit Mexico City with Mayorkas and Blinken's aides. "
+    "Blinken, 61, will meet President López Obrador alongside Homeland Security Secretary Alejandro Mayorkas."
+)
+_BLINKEN = _CAPITAL.split(". ", 1)[1]
+_PLANT = (
+    "Kestrel Polymers, which employs 340 people at the Marrowby site, said production would stop. "
+    "Plant manager Colm Driscoll, 52, said Building C had passed a fire safety inspection."
+)
+_DRISCOLL = _PLANT.split(". ", 1)[1]
+
+
+@pytest.mark.parametrize(
+    ("question", "claim", "sentence", "article", "another"),
+    [
+        ("How old is Alejandro Mayorkas?", "61", _BLINKEN, _CAPITAL, True),  # Blinken's age
+        ("How old is Antony Blinken?", "61", _BLINKEN, _CAPITAL, False),
+        # the article titles him so: "US Secretary of State Antony J. Blinken"
+        ("What is the age of the US Secretary of State?", "61", _BLINKEN, _CAPITAL, False),
+        ("How old is Ilse Varga, the chief executive?", "52", _DRISCOLL, _PLANT, True),
+        ("how old is the plant manager", "52", _DRISCOLL, _PLANT, False),
+        ("how old is the plant manager", "340", _PLANT.split(". ")[0], _PLANT, True),  # no age at all
+        ("How old is Jana Okonkwo-Reyes?", "She is 22.", "Mirelli, 22, had lost to Okonkwo-Reyes.", "", True),
+        ("How many people work there?", "340", _PLANT.split(". ")[0], _PLANT, False),  # no age asked
+    ],
+)
+def test_an_age_belongs_to_the_name_it_is_apposed_to(question, claim, sentence, article, another):
+    assert (age_of_another(question, claim, sentence, article) is not None) is another
+    assert (misattributed(question, claim, sentence, article) is not None) is another

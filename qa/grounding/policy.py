@@ -355,7 +355,7 @@ class Grounder:
         if self._counts_other(ev, claim, chosen):
             log.info("dropped claim %r: sentence %d counts other things than asked", claim, chosen.n)
             return None
-        wrong = misattributed(ev.question, claim, chosen.text)
+        wrong = misattributed(ev.question, claim, chosen.text, ev.texts[chosen.article_id])
         if wrong:
             log.info("dropped claim %r on sentence %d: %s", claim, chosen.n, wrong)
             return None
@@ -460,7 +460,7 @@ class Grounder:
             return None
         choice = self._choose(top, found[0], prompt, judge)
         log.info("recovery of %r on sentence %d: chose %r among %s", claim, top.n, choice, found[0])
-        if choice in (None, "none"):
+        if choice in (None, "none") or misattributed(ev.question, choice, top.text, ev.texts[top.article_id]):
             return None
         return choice, top
 
@@ -533,6 +533,8 @@ class Grounder:
             return claim  # no reply (a failed call): the other checks decide
         asked = asked_kind(ev.question)
         if first and choice != "none" and asked and value_kind(choice).replace("year", "date") == asked:
+            if misattributed(ev.question, choice, s.text, ev.texts[s.article_id]):
+                return None
             log.info("claim %r corrected to %r, the sentence's phrase the model chose", claim, choice)
             return choice
         return None
@@ -597,7 +599,9 @@ class Grounder:
         for cand, value in [*read, *parallels.values()]:  # parallels beyond the most relevant few too
             if not value or any(conflicts.agrees(v.value, value, ev.question) for v in versions):
                 continue  # the answer, or a version already shown
-            if misattributed(ev.question, value, cand.text) or not fits_question(value, ev.question):
+            if misattributed(ev.question, value, cand.text, ev.texts[cand.article_id]) or not fits_question(
+                value, ev.question
+            ):
                 continue  # whom the question asks about, another's holder of the role, no answer's kind
             c = make_citation(len(versions) + 1, cand, ev.passages[cand.passage], ev.texts[cand.article_id])
             if c is None:

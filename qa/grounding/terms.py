@@ -688,10 +688,80 @@ def other_instance(question: str, evidence: str, lead: str) -> set[str]:
     return missing
 
 
-def misattributed(question: str, claim: str, sentence: str) -> str | None:
+# "How old is Ilse Varga?", "What is the age of the plant manager?": whose age is asked
+_AGE_QUESTION = re.compile(
+    r"^\W*(?:how\s+old\s+(?:is|was|are|were|will\s+\w+\s+be)|what\s+(?:is|was)\s+(?:the\s+)?age\s+of)\s+"
+    r"(?P<who>[^?]+?)\s*\??\s*$",
+    re.I,
+)
+# An age as news writes it: "Colm Driscoll, 52,", "aged 52", "52 years old", "a 52-year-old", "(52)"
+_APPOSED_AGE = re.compile(
+    r"((?:[A-Z][\w'’.-]*\s+)*[A-Z][\w'’.-]*),\s+(\d{1,3})(?=[,;)]|\s+(?:and|said|says|is|was|will|who)\b)"
+)
+_AGE_FORM = re.compile(
+    r"\baged\s+(\d{1,3})\b|\b(\d{1,3})(?:\s+years?\s+old\b|-years?-old\b)|\((\d{1,3})\)|,\s+(\d{1,3})(?=[,;)])"
+)
+AGE_REACH = (
+    60  # characters before a name that may hold the title a question asks by: "Plant manager Colm Driscoll"
+)
+_CLAUSE_END = re.compile(r"[,;:!?()]|(?<=[a-z]{2}[.!?])\s")  # a title runs up to its name in one clause
+
+
+_NAME_JOINS = frozenset(_split("of de del la le von van der al"))  # "Secretary of State", not "and"
+
+
+def _title_run(text: str) -> list[str]:
+    """The words right before a name that title it, back to the first other word: "Plant manager Colm"
+    of "… said. Plant manager Colm", "US Secretary of State Antony J." but nothing of "with Mayorkas and"."""
+    run: list[str] = []
+    for w in reversed(words(text)):
+        if w in STOPWORDS and w not in _NAME_JOINS:
+            break
+        run.insert(0, w)
+    return run
+
+
+def age_of_another(question: str, figure: str, sentence: str, article: str) -> str | None:
+    """Why a figure is no answer to "How old is X?", or None.
+
+    An age is written in one of a few forms, and the apposed one ("Blinken, 61, will meet … alongside
+    Alejandro Mayorkas") belongs to the name before it: not to Mayorkas, nor to the chief executive when
+    it follows "Plant manager Colm Driscoll". The name is the asked one when it shares a word with the
+    question, or when its article writes half of the question's words as its title ("US Secretary of
+    State Antony J. Blinken" for the age of the Secretary of State).
+    """
+    m = _AGE_QUESTION.match(question)
+    if not m:
+        return None
+    own = numbers(figure)
+    if not own:
+        return None  # no figure to bind: the other checks decide
+    ages = {next(g for g in a.groups() if g) for a in _AGE_FORM.finditer(sentence)}
+    if not own & ages:
+        return "the figure is no age the sentence gives"  # "employs 340 people" for how old
+    who = m.group("who")
+    asked = {w for w in words(who) if w not in STOPWORDS}
+    for a in _APPOSED_AGE.finditer(sentence):
+        if a.group(2) not in own:
+            continue  # another's age, not the claim's
+        name = a.group(1)
+        named = [w for w in words(name) if w not in STOPWORDS]
+        if not named or asked & set(named):
+            return None
+        # the article calls this person by the question's words: "Plant manager Colm Driscoll"
+        surname = re.escape(name.split()[-1])
+        for hit in re.finditer(rf"\b{surname}\b", article):
+            title = _title_run(_CLAUSE_END.split(article[max(0, hit.start() - AGE_REACH) : hit.start()])[-1])
+            if len(asked & set(title)) * 2 >= len(asked):
+                return None
+        return f"the sentence gives the age of {name}"
+    return None
+
+
+def misattributed(question: str, claim: str, sentence: str, article: str = "") -> str | None:
     """Why the sentence's ``claim`` is not the one asked for, or None: it is whom the question asks
-    about, someone it refers to by a role, another's holder of the asked role, or named in a clause
-    about another."""
+    about, someone it refers to by a role, another's holder of the asked role, named in a clause about
+    another, or another's age (read with the sentence's ``article``)."""
     if asked_subject(question, claim, sentence):
         return "it names whom the question asks about, not for"
     if role_referent(question, claim, sentence):
@@ -700,4 +770,4 @@ def misattributed(question: str, claim: str, sentence: str) -> str | None:
         return "the sentence gives it the role of another"
     if clause_of_another(question, claim, sentence):
         return "the sentence says it of another, in a relative clause"
-    return None
+    return age_of_another(question, claim, sentence, article or sentence)
