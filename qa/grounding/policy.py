@@ -441,8 +441,12 @@ class Grounder:
                 for c in cited
             )
 
-        pool = keep_order([*cited, *(x for x in ev.sentences if follows(x))])
-        pool = [x for x in pool if answer_options(claim, x.text, ev.question, own=False)]
+        near = keep_order([*cited, *(x for x in ev.sentences if follows(x))])
+        # each sentence's phrases of the claim's kind, found once: those without any are no candidates
+        options = {
+            x.n: found[0] for x in near if (found := answer_options(claim, x.text, ev.question, own=False))
+        }
+        pool = [x for x in near if x.n in options]
         if not pool:
             return None
         rel = self.in_context(ev, pool)
@@ -455,11 +459,8 @@ class Grounder:
             # about revenue is no misread of its "371 million", nor a bare "2" for how many lifeboats one
             # about the ferry's course
             return None
-        found = answer_options(claim, top.text, ev.question, own=False)
-        if found is None:
-            return None
-        choice = self._choose(top, found[0], prompt, judge)
-        log.info("recovery of %r on sentence %d: chose %r among %s", claim, top.n, choice, found[0])
+        choice = self._choose(top, options[top.n], prompt, judge)
+        log.info("recovery of %r on sentence %d: chose %r among %s", claim, top.n, choice, options[top.n])
         if choice in (None, "none") or misattributed(ev.question, choice, top.text, ev.texts[top.article_id]):
             return None
         return choice, top

@@ -701,9 +701,8 @@ _APPOSED_AGE = re.compile(
 _AGE_FORM = re.compile(
     r"\baged\s+(\d{1,3})\b|\b(\d{1,3})(?:\s+years?\s+old\b|-years?-old\b)|\((\d{1,3})\)|,\s+(\d{1,3})(?=[,;)])"
 )
-AGE_REACH = (
-    60  # characters before a name that may hold the title a question asks by: "Plant manager Colm Driscoll"
-)
+# characters before a name that may hold the title a question asks by: "Plant manager Colm Driscoll"
+AGE_REACH = 60
 _CLAUSE_END = re.compile(r"[,;:!?()]|(?<=[a-z]{2}[.!?])\s")  # a title runs up to its name in one clause
 
 

@@ -112,8 +112,8 @@ def states_itself(claim: str, sentence: str, question: str, context: str = "", s
         return False
     # a word's form may change ("Mexican" for "Mexico's"): one sharing its first five letters counts
     around = f"{context} {sentence}"
-    prefixes = {w[:5] for w in words(around) if len(w) >= 5}
-    held = {a for a in added if a in stems(around) or (len(a) >= 5 and a[:5] in prefixes)}
+    said, prefixes = stems(around), {w[:5] for w in words(around) if len(w) >= 5}
+    held = {a for a in added if a in said or (len(a) >= 5 and a[:5] in prefixes)}
     return len(held) + len(figures) >= share * (len(added) + len(figures))
 
 
@@ -183,6 +183,8 @@ def keep_order(sentences: Sequence[Sentence]) -> list[Sentence]:
 
 # Options for the model's check: phrases of the cited sentence of the same kind as the answer.
 _MONTHS = "|".join(MONTH_NAMES)
+# the number words that count ("two", "forty"), not "zero" or a scale word
+_COUNT_WORDS = [w for w in NUMBER_WORDS if w not in ("zero", "hundred", "thousand", "million")]
 _ANY_MONTH = rf"(?:{_MONTHS}|(?:{'|'.join(MONTH_ABBREVIATIONS)})\b\.?)"  # "November", "Nov.", "Sept"
 _MONTH_DAY = rf"{_ANY_MONTH} \d{{1,2}}(?:st|nd|rd|th)?"  # "November 12", "Nov. 12th"
 _DAY_MONTH = rf"\d{{1,2}}(?:st|nd|rd|th)? {_ANY_MONTH}"  # "12 November", "12 Nov"
@@ -196,7 +198,7 @@ _FIGURE_OR_DATE = re.compile(
     r"|(?<![\w.,])(?<!\d[-–])\d+(?:\.\d+)?(?!\w|,\d)(?![-–]\d))"  # "Blinken, 61, will": 61
     r"(?:\s(?:million|billion|trillion)\b)?(?:\s?%|\s(?:percent|per cent)\b)?"
     rf"|{COMPOUND_NUMBER.pattern}"  # "Twenty-two" is one option, not "Twenty" and "two"
-    rf"|\b(?:{'|'.join(w for w in NUMBER_WORDS if w not in ('zero', 'hundred', 'thousand', 'million'))})\b",
+    rf"|\b(?:{'|'.join(_COUNT_WORDS)})\b",
     re.I,
 )
 _BARE_MONTH = re.compile(rf"\b(?:{_MONTHS})\b")  # capitalized: "may" is a verb
@@ -255,7 +257,7 @@ _NUMBERED = re.compile(
 # …and so is a number word written with a capital after a name's word: "Xbox One", "Formula One"
 _NUMBERED_WORD = re.compile(
     rf"(?<=[\w,;:’'\"“)] )((?:[A-Z]|[a-z]+[A-Z])[A-Za-z’'-]*) "
-    rf"((?:{'|'.join(w.capitalize() for w in NUMBER_WORDS if w not in ('zero', 'hundred', 'thousand', 'million'))})\b)"
+    rf"((?:{'|'.join(w.capitalize() for w in _COUNT_WORDS)})\b)"
 )
 
 
@@ -470,16 +472,18 @@ def answer_options(
         # a clock time on a date is one moment: "at 8 a.m. on Friday, July 24" offered as "8 a.m." and
         # "July 24" gave "8 a.m." for when a ban takes effect, and dropped the right "July 24"
         moments = {
-            d.start(): sentence[c.start() : d.end()]
+            d.start(): c
             for c in clocks
             for d in spans
             if value_kind(d.group(0)) == "date" and _ON_DAY.fullmatch(sentence, c.end(), d.start())
         }
-        found = [moments.get(m.start(), m.group(0)) for m in spans]
+        found = [
+            sentence[moments[m.start()].start() : m.end()] if m.start() in moments else m.group(0)
+            for m in spans
+        ]
         if not (_ASKS_AMOUNT.search(question) or _ASKS_MEASURE.search(question)):
-            found += [
-                c.group(0).strip() for c in clocks if not any(c.group(0) in o for o in moments.values())
-            ]
+            merged = set(moments.values())
+            found += [c.group(0).strip() for c in clocks if c not in merged]
         if not own_numbers:  # a month for a month ("In May, Mexico agreed …"), when not inside a date
             found += [
                 m.group(0)
