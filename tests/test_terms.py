@@ -25,6 +25,8 @@ from qa.grounding.terms import (
     role_referent,
     shifted,
     specific_terms,
+    titled_otherwise,
+    unnamed,
     window_unstated,
 )
 
@@ -384,6 +386,19 @@ def test_a_role_the_sentence_gives_another_holder_is_no_answer(question, claim, 
             {"year"},
         ),
         ("How many goals did they score in last year's final?", "Their first win since 1994.", None, set()),
+        # a window with a count: "in its first six hours" is not "since it opened on Monday"
+        (
+            "How many calls did the helpline take in its first six hours?",
+            "A helpline for patients has received more than 5,000 calls since it opened on Monday.",
+            None,
+            {"hour"},
+        ),
+        (
+            "How many calls did the helpline take in its first six hours?",
+            "A helpline opened on Monday and took 2,950 calls in its first six hours.",
+            None,
+            set(),
+        ),
         # "this year" is the article's own time; a year-end ranking names no window
         ("Who won the award this year?", "Ada Lind won the award.", None, set()),
         (
@@ -548,3 +563,63 @@ _DRISCOLL = _PLANT.split(". ", 1)[1]
 def test_an_age_belongs_to_the_name_it_is_apposed_to(question, claim, sentence, article, another):
     assert (age_of_another(question, claim, sentence, article) is not None) is another
     assert (misattributed(question, claim, sentence, article) is not None) is another
+
+
+@pytest.mark.parametrize(
+    ("question", "known", "left_out"),
+    [
+        # another hospital's chief executive: the sentence, its headline and its lead never name it
+        (
+            "Who is the chief executive of Brennick County Infirmary?",
+            "the hospital's chief executive, Dr Miriam Holloway-Pryce. Records copied in St Aldric's hack",
+            ["Brennick County Infirmary"],
+        ),
+        # one word of a name is enough: "Skov" for "Renata Skov"
+        ("When did Renata Skov become chief executive of Corvane?", "Skov took over at Corvane in 2024.", []),
+        # numbers and years are left to their own checks
+        ("Who won the 2026 Aldermere Half Marathon?", "Joel Marangu won the Aldermere Half Marathon.", []),
+        (
+            "who leads the green lowlands party",
+            "Anselm Raike leads the Civic Alliance.",
+            [],
+        ),  # no names written
+    ],
+)
+def test_the_names_a_text_leaves_out(question, known, left_out):
+    assert unnamed(question, known) == left_out
+
+
+@pytest.mark.parametrize(
+    ("question", "claim", "sentence", "other"),
+    [
+        (
+            "Who is the chairman of Kirkbride Athletic?",
+            "Harold Imrie",
+            "Kirkbride manager Harold Imrie said so.",
+            True,
+        ),
+        # the asked role as the title, or anywhere in the sentence
+        (
+            "Who is the manager of Kirkbride Athletic?",
+            "Harold Imrie",
+            "Kirkbride manager Harold Imrie said so.",
+            False,
+        ),
+        (
+            "Who is the chairman of Kirkbride Athletic?",
+            "Harold Imrie",
+            "Kirkbride manager Harold Imrie, who is also the club's chairman, said so.",
+            False,
+        ),
+        # no title written before the name: the other checks decide
+        ("Who is the chairman of Kirkbride Athletic?", "Harold Imrie", "Harold Imrie said so.", False),
+        (
+            "Who is the chairman of Kirkbride Athletic?",
+            "Harold Imrie",
+            "Chairman Harold Imrie said so.",
+            False,
+        ),
+    ],
+)
+def test_a_name_titled_with_another_role(question, claim, sentence, other):
+    assert titled_otherwise(question, claim, sentence) is other

@@ -2,7 +2,8 @@
 
 Modules follow the data flow: ``sentences`` (numbered sentences, citations) → ``reply`` (the model's
 JSON) → ``verify`` (does the cited sentence state the answer?) → ``hedge`` (keep the source's
-qualifiers) → ``conflict`` (versions across articles) → ``policy`` (the ``Grounder`` that decides).
+qualifiers) → ``conflict`` (versions across articles) and ``polar`` (yes/no answers across articles) →
+``policy`` (the ``Grounder`` that decides).
 ``text`` holds the lexical primitives; thresholds live in ``settings.GroundingSettings``.
 """
 

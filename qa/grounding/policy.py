@@ -18,6 +18,7 @@ import numpy as np
 
 from qa import prompts
 from qa.grounding import conflict as conflicts
+from qa.grounding import polar
 from qa.grounding.hedge import keep_qualifiers
 from qa.grounding.reply import (
     parse_field,
@@ -44,6 +45,7 @@ from qa.grounding.terms import (
     respell,
     shifted,
     specific_terms,
+    unnamed,
     window_unstated,
 )
 from qa.grounding.text import contains_phrase, coverage, fold, numbers, one_line, stem, stems, years
@@ -283,7 +285,58 @@ class Grounder:
         if not citations or primary is None:
             return None
         draft = Draft(" ".join(parts), citations)
+        if polar.is_yes_no(ev.question):
+            return self._polar(ev, draft, primary) or draft
         return self._conflict(ev, draft, primary, prompt, judge) or draft
+
+    def _polar(self, ev: Evidence, draft: Draft, primary: Sentence) -> Draft | None:
+        """A yes/no answer checked against what the articles say: each article's most relevant sentence
+        that states or negates the question's predicate (``polar``). When another article says the
+        opposite, both are quoted as versions; when no sentence says what the answer does and one says
+        the opposite, that sentence is the answer ("Yes, police have arrested thieves" cited to a
+        sentence about the break-in, while another article says "No one has been arrested").
+
+        Chosen by the predicate word and the question's names, not by the cross-encoder's relevance:
+        it gave "… they had arrested a 24-year-old man in Dunmere" 0.001 for "Has anyone been arrested
+        over the cyber attack on St Aldric's General Hospital?"."""
+        answer = strip_markers(draft.text)
+        pred = polar.predicate(ev.question, answer, [x.text for x in ev.sentences])
+        mine = None if pred is None else polar.answer_polarity(answer, primary.text, pred)
+        if pred is None or mine is None:
+            return None
+        stated = self._stated(ev, primary)
+        said = {
+            x.n: p for x in ev.sentences if not x.asks and (p := polar.polarity(x.text, pred)) is not None
+        }
+        pool = [x for x in ev.sentences if x.n in said and self._same_question(ev, x, stated)]
+        rel = self.in_context(ev, pool)
+        # the answer's own: its sentence when that says it, else its article's, else any article's
+        agree = sorted(
+            (x for x in pool if said[x.n] == mine),
+            key=lambda x: (x.n != primary.n, x.article_id != primary.article_id, -rel[x.n]),
+        )
+        against = sorted((x for x in pool if said[x.n] != mine), key=lambda x: -rel[x.n])
+        if not against:
+            return None
+        if not agree:
+            if primary.n in said:
+                return None
+            x = against[0]
+            c = make_citation(1, x, ev.passages[x.passage], ev.texts[x.article_id])
+            log.info("yes/no answer %r stated nowhere; sentence %d says the opposite", answer, x.n)
+            return None if c is None else Draft(f"{one_line(x.text)} [1]", [c])
+        first = agree[0]
+        other = next((x for x in against if x.article_id != first.article_id), None)
+        if other is None:
+            return None
+        versions: list[conflicts.Version] = []
+        for x in (first, other):
+            c = make_citation(len(versions) + 1, x, ev.passages[x.passage], ev.texts[x.article_id])
+            if c is None:
+                return None
+            versions.append(conflicts.Version(one_line(x.text), c))
+        log.info("yes/no answer contradicted: sentence %d against sentence %d on %r", first.n, other.n, pred)
+        return Draft(conflicts.conflict_text(versions), [v.citation for v in versions], conflict=True)
 
     def _hold(
         self,
@@ -352,6 +405,17 @@ class Grounder:
                 log.info("dropped claim %r: sentence %d is not about %s", claim, chosen.n, unbound)
                 return None
             chosen = other
+        left_out = self._unnamed(ev, chosen)
+        if left_out:
+            # the sentence, the one before, its headline and its lead never name whom or what the question
+            # asks about: "the hospital's chief executive" in a story about St Aldric's is no answer for
+            # Brennick County Infirmary; another article's sentence that names it may state the claim
+            named = [x for x in ev.sentences if not self._unnamed(ev, x) and not self.unbound(ev, x)]
+            score, other = best_support(claim, named, ev.question, ev.context, ev.rel, s.min_stated)
+            if other is None or score < s.min_support:
+                log.info("dropped claim %r: sentence %d never names %s", claim, chosen.n, left_out)
+                return None
+            chosen = other
         if self._counts_other(ev, claim, chosen):
             log.info("dropped claim %r: sentence %d counts other things than asked", claim, chosen.n)
             return None
@@ -371,6 +435,23 @@ class Grounder:
             )
             return None
         return chosen
+
+    def _unnamed(self, ev: Evidence, x: Sentence) -> list[str]:
+        """The question's names that sentence ``x``, the one before it, its article's headline and its
+        lead all leave out (``unnamed``): a news sentence says "the hospital" for the one its story is
+        about, which the headline or the lead names. The lead itself ("A passenger ferry carrying 212
+        people ran aground …") may leave to the rest of its article what the article names."""
+        if self._is_lead(ev, x):
+            return unnamed(ev.question, ev.texts[x.article_id])
+        title = ev.passages[x.passage].title
+        return unnamed(ev.question, f"{ev.context[x.n]} {shown(title or '')} {self._lead(ev, x)}")
+
+    def _is_lead(self, ev: Evidence, x: Sentence) -> bool:
+        """Sentence ``x`` opens an article published under a headline: its lead."""
+        article = ev.texts[x.article_id]
+        return _headlined(ev.passages[x.passage].title, article) and not _SENTENCE_END.search(
+            article[: x.start]
+        )
 
     def _unquoted(self, ev: Evidence, claim: str, x: Sentence) -> float:
         """Relevance of the reporting clause alone: a quote dilutes it ('"The effect was larger than we
@@ -451,7 +532,12 @@ class Grounder:
             return None
         rel = self.in_context(ev, pool)
         top = max(pool, key=lambda x: rel[x.n])
-        if top.asks or self.unbound(ev, top) or not self._about(ev, top, rel[top.n], s.min_recover_rerank):
+        if (
+            top.asks
+            or self.unbound(ev, top)
+            or self._unnamed(ev, top)
+            or not self._about(ev, top, rel[top.n], s.min_recover_rerank)
+        ):
             return None
         things = counted(claim, ev.question) or (self._asked_things(ev) if is_figure(claim) else set())
         if self._counts_other(ev, claim, top) or (things and not things & stems(ev.context[top.n])):
@@ -486,7 +572,9 @@ class Grounder:
         if names_another_entity(ev.question, x.text):  # "Saltmarsh Crown …" asked about "Saltmarsh Crown II"
             missing.add("the asked name itself")
         # "in its first week", "last year's final"
-        missing |= window_unstated(ev.question, ev.context[x.n], ev.passages[x.passage].published_at)
+        missing |= window_unstated(
+            ev.scored or ev.question, ev.context[x.n], ev.passages[x.passage].published_at
+        )
         missing |= other_instance(ev.question, ev.context[x.n], self._lead(ev, x))
         return missing
 
@@ -684,9 +772,8 @@ class Grounder:
         if missing:
             title = ev.passages[x.passage].title
             headline = missing_terms(ev.question, shown(title))
-            article = ev.texts[x.article_id]
-            if _headlined(title, article) and not _SENTENCE_END.search(article[: x.start]):  # the lead
-                headline &= missing_terms(ev.question, article)
+            if self._is_lead(ev, x):
+                headline &= missing_terms(ev.question, ev.texts[x.article_id])
             missing = {t for t in missing if t[:1].isdigit() or t in headline}
         return not (missing or self.unbound(ev, x) or shifted(ev.question, x.text))
 

@@ -183,6 +183,18 @@ def name_runs(question: str) -> list[list[str]]:
     return runs
 
 
+def unnamed(question: str, known: str) -> list[str]:
+    """The question's names (as written together) of which ``known`` has not one word: "Brennick County
+    Infirmary" in a sentence about "the hospital's chief executive" and an article about St Aldric's.
+    One word is enough ("Skov" for "Renata Skov"); numbers and years are left to their own checks."""
+    missing = missing_terms(question, known)
+    return [
+        " ".join(run)
+        for run in name_runs(question)
+        if all(_bare(fold(t)) in missing for t in run if _bare(fold(t)) in specific_terms(question))
+    ]
+
+
 def specific_terms(question: str) -> set[str]:
     """Terms a passage must contain to answer the question: numbers written in digits, names and ids.
 
@@ -562,6 +574,7 @@ def role_elsewhere(question: str, claim: str, sentence: str) -> bool:
 # year" is the article's own time, which its date gives.)
 _WINDOW = re.compile(
     r"\b(first|last|next|opening|final|previous|second|third|fourth)\s+"
+    r"(?:(?:\d+|a|two|three|four|five|six|seven|eight|nine|ten|twelve|24|48|72)\s+)?"  # "first six hours"
     r"(day|days|week|weeks|weekend|month|months|quarter|year|years|season|half|decade|night|hour|hours)\b",
     re.I,
 )
@@ -757,6 +770,18 @@ def age_of_another(question: str, figure: str, sentence: str, article: str) -> s
     return None
 
 
+def titled_otherwise(question: str, claim: str, sentence: str) -> bool:
+    """The sentence titles the claim's name with another role than the one asked, and never writes the
+    asked one: "Kirkbride manager Harold Imrie" is no answer to who is Kirkbride's chairman. (Without a
+    title, or with the asked role anywhere in the sentence, the other checks decide.)"""
+    role = asked_role(question)
+    title = _title_before(sentence, claim)
+    if not role or not title:
+        return False
+    asked = _stemmer().stemWord(fold(role))
+    return asked not in stems(" ".join(title)) and asked not in stems(sentence)
+
+
 def misattributed(question: str, claim: str, sentence: str, article: str = "") -> str | None:
     """Why the sentence's ``claim`` is not the one asked for, or None: it is whom the question asks
     about, someone it refers to by a role, another's holder of the asked role, named in a clause about
@@ -767,6 +792,8 @@ def misattributed(question: str, claim: str, sentence: str, article: str = "") -
         return "it names someone the question refers to by a role"
     if role_elsewhere(question, claim, sentence):
         return "the sentence gives it the role of another"
+    if titled_otherwise(question, claim, sentence):
+        return "the sentence gives it another role"
     if clause_of_another(question, claim, sentence):
         return "the sentence says it of another, in a relative clause"
     return age_of_another(question, claim, sentence, article or sentence)

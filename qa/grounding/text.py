@@ -61,13 +61,17 @@ COMPOUND_NUMBER = re.compile(
 )
 
 
+# "one" as a pronoun counts nothing: "No one has been arrested", "the one that sank"
+PRONOUN_ONE = re.compile(r"\b(?:no|any|every|each|some|this|that|which|the|another)\s+one\b", re.I)
+
+
 def word_numbers(text: str) -> set[str]:
     """The numbers a text writes in words: "fourteen" → 14, "twenty-two" → 22."""
     out = {
         str(int(NUMBER_WORDS[t.lower()]) + int(NUMBER_WORDS[u.lower()]))
         for t, u in COMPOUND_NUMBER.findall(text)
     }
-    rest = COMPOUND_NUMBER.sub(" ", text)
+    rest = PRONOUN_ONE.sub(" ", COMPOUND_NUMBER.sub(" ", text))
     out.update(NUMBER_WORDS[w] for w in words(rest) if w in NUMBER_WORDS)
     return out
 

@@ -28,6 +28,7 @@ from qa.grounding.text import (
     MONTHS,
     NUMBER_WORDS,
     NUMERALS,
+    PRONOUN_ONE,
     QUESTION_WORDS,
     STOP,
     WEEKDAY_NAMES,
@@ -38,6 +39,7 @@ from qa.grounding.text import (
     published_date,
     stem,
     stems,
+    word_numbers,
     words,
     wordset,
 )
@@ -46,7 +48,7 @@ from qa.grounding.text import (
 def unsupported_words(claim: str, evidence: str, question: str = "") -> set[str]:
     """Content words of the claim found neither in the evidence nor in the question."""
     allowed = stems(evidence) | stems(question) | {stem(w) for w in META}
-    return stems(claim) - allowed
+    return stems(claim) - allowed - {"yes"}  # a reply's polarity is no word of the evidence
 
 
 def unsupported_names(claim: str, evidence: str, question: str = "") -> set[str]:
@@ -201,6 +203,17 @@ _FIGURE_OR_DATE = re.compile(
     rf"|\b(?:{'|'.join(_COUNT_WORDS)})\b",
     re.I,
 )
+
+
+def figures_and_dates(text: str) -> list[re.Match[str]]:
+    """The figures and dates a text states; not "one" as a pronoun ("No one has been arrested")."""
+    return [
+        m
+        for m in _FIGURE_OR_DATE.finditer(text)
+        if not (m.group(0).casefold() == "one" and PRONOUN_ONE.search(text[max(0, m.start() - 10) : m.end()]))
+    ]
+
+
 _BARE_MONTH = re.compile(rf"\b(?:{_MONTHS})\b")  # capitalized: "may" is a verb
 _WEEKDAY = re.compile(rf"\b(?:{'|'.join(WEEKDAY_NAMES)})\b")
 # the number of a numbered name: no score or decimal ("3-1", "4.5") and no share ("5%", "5 per cent")
@@ -284,17 +297,45 @@ def is_value(claim: str, question: str) -> bool:
 
 
 _AFTER_FIGURE = re.compile(r"\d[\d,.]*\s+(?:(?:million|billion|thousand|more|of|the|new)\s+)*([^\W\d_]{3,})")
-_HOW_MANY = re.compile(r"\bhow\s+(?:many|much)\s+([^\W\d_]{3,})", re.I)
+_HOW_MANY = re.compile(r"\bhow\s+(?:many|much)\s+(.*)", re.I)
+_COUNTED_TOKEN = re.compile(r"[\w'’-]+")
 
 
 def asked_thing(question: str) -> set[str]:
-    """The stem of what a "how many" question counts ("how many barges" → {"barg"}), or nothing."""
+    """Stems of what a "how many" question counts: the lower-case words after it, past "of the", names,
+    owners and numbers, up to a function word ("how many barges" → {"barg"}; "how many of the hospital's
+    servers were" → {"server"}; "how many St Aldric's staff members had" → {"staff", "member"}), or nothing
+    ("how much did")."""
     asked = _HOW_MANY.search(question)
-    thing = asked.group(1).casefold() if asked else ""
-    return {stem(fold(thing))} if thing and thing not in STOP else set()
+    found: set[str] = set()
+    for token in _COUNTED_TOKEN.findall(asked.group(1) if asked else ""):
+        word = fold(token)
+        owner = word.endswith(("'s", "’s"))
+        if not found and (word in _BEFORE_COUNTED or owner or token[:1].isupper() or token[:1].isdigit()):
+            if word in STOP - _BEFORE_COUNTED:
+                break  # "how many more", "how much did"
+            continue  # "of the", "St Aldric's", "42"
+        if word in STOP or owner or token[:1].isupper() or len(word) < 3 or (found and word.endswith("ed")):
+            break  # "… had", "… in", "people applied"
+        found.add(stem(word))
+        if word in _PLURALS or (word.endswith("s") and not word.endswith("ss")):
+            break  # the counted noun ends the phrase: "refugees arrived", "people live"
+    return found
+
+
+_BEFORE_COUNTED = wordset("of the a an")
+_PLURALS = wordset("people children men women")
 
 
 _PLURAL = re.compile(r"[a-z][a-z'’-]+[^s\W]s")  # "lanterns", "stalls"; not "across"
+
+
+def _plural(word: str) -> bool:
+    """A plural noun's shape: "lanterns", "stalls", "children"; not "across" nor a function word, nor
+    "people", which counts any persons asked about ("6,000 people" for how many migrants)."""
+    return word in _PLURALS - {"people"} or (bool(_PLURAL.fullmatch(word)) and word not in STOP)
+
+
 _NEXT_WORDS = re.compile(r"\s+((?:[^\W\d_][\w'’-]*\s*){1,3})")
 
 
@@ -302,7 +343,7 @@ def counts_other(sentence: str, things: set[str]) -> bool:
     """Every figure of the sentence counts a thing it names, and none of ``things``: "1,870 lanterns"
     for how many barges. A figure without a plural noun right after it ("around 30,000 on Saturday",
     "30,000 attended") may count anything, and so may a figure written in words."""
-    figures = [m for m in _FIGURE_OR_DATE.finditer(sentence) if is_figure(m.group(0))]
+    figures = [m for m in figures_and_dates(sentence) if is_figure(m.group(0))]
     for f in figures:
         after = _NEXT_WORDS.match(sentence, f.end())
         if not f.group(0)[:1].isdigit() or after is None:
@@ -310,7 +351,7 @@ def counts_other(sentence: str, things: set[str]) -> bool:
         following = [fold(w) for w in after.group(1).split()]
         if following[0] in STOP or stems(" ".join(following)) & things:
             return False
-        if not any(_PLURAL.fullmatch(w) and w not in STOP for w in following):
+        if not any(_plural(w) for w in following):
             return False  # "30,000 attended", "14 died": a verb, not the thing counted
     return bool(figures)
 
@@ -323,7 +364,7 @@ def _counts(sentence: str, figure: re.Match[str], things: set[str]) -> bool | No
     """Whether ``figure`` counts one of ``things`` (one of the two words after it, past a scale word:
     "235 nurses", "$4.8 million fines"); False when it counts another thing it names ("410 staff",
     "3,600 acres", or a share: "11 percent of the total force"); None when no content word follows
-    ("1,900 in 2019", "about 300 last year")."""
+    ("1,900 in 2019", "about 300 last year") or a participle does ("and 312 rejected")."""
     if _SHARE.search(figure.group(0)):
         return False
     after = _NEXT_WORDS.match(sentence, figure.end())
@@ -331,7 +372,11 @@ def _counts(sentence: str, figure: re.Match[str], things: set[str]) -> bool | No
     following = [w for w in following if w not in _SCALE][:2]
     if not following or following[0] in STOP:
         return None
-    if len(following) == 2 and not _PLURAL.fullmatch(following[0]) and _PLURAL.fullmatch(following[1]):
+    if following[0].endswith("ed") and not stems(following[0]) & things:
+        return (
+            None  # a participle, the thing left out: "41,208 ballot papers had been counted and 312 rejected"
+        )
+    if len(following) == 2 and not _plural(following[0]) and _plural(following[1]):
         following = following[1:]  # the head noun counts: "730,000 migrant encounters" are no migrants
     return bool(stems(" ".join(following)) & things)
 
@@ -348,7 +393,7 @@ def bound_figure(sentence: str, things: set[str]) -> str | None:
     if not things:
         return None
     bound: list[str] = []
-    for m in _FIGURE_OR_DATE.finditer(sentence):
+    for m in figures_and_dates(sentence):
         if not is_figure(m.group(0)):
             continue
         counts = _counts(sentence, m, things)
@@ -466,9 +511,7 @@ def answer_options(
         # nor is the number of a name ("PlayStation 4, Windows") a count or a date
         clocks = list(_CLOCK.finditer(sentence))
         taken = [c.span() for c in clocks] + [m.span(2) for m in _numbered(sentence)]
-        spans = [
-            m for m in _FIGURE_OR_DATE.finditer(sentence) if not any(a <= m.start() < b for a, b in taken)
-        ]
+        spans = [m for m in figures_and_dates(sentence) if not any(a <= m.start() < b for a, b in taken)]
         # a clock time on a date is one moment: "at 8 a.m. on Friday, July 24" offered as "8 a.m." and
         # "July 24" gave "8 a.m." for when a ban takes effect, and dropped the right "July 24"
         moments = {
@@ -590,13 +633,49 @@ _AMOUNT_WORDS = wordset(
 )
 
 
+# words that tell a time without a number ("later this year", "on Friday") or tie it to an event
+# ("after the inquiry", "once repairs are complete")
+_TIME_WORDS = wordset(
+    """today tomorrow tonight yesterday now soon later earlier immediately morning afternoon evening night
+    noon midnight week weekend weeks month months year years decade spring summer autumn fall winter season
+    hour hours day days century after before until once since during following ago"""
+)
+
+
+def tells_time(text: str) -> bool:
+    """The text gives a time: a number, a month or a day of the week, or a word of time."""
+    said = set(words(text))
+    return bool(
+        re.search(r"\d", text)
+        or said & _TIME_WORDS
+        or said & set(MONTHS)
+        or any(d.casefold() in said for d in WEEKDAY_NAMES)
+        or word_numbers(text)
+    )
+
+
+# a question that asks for a time from its first words: not "Who went with her when she visited?", nor
+# "In which city was this year's ceremony held?"
+_OPENS_WHEN = re.compile(
+    r"\W*(?:(?:on|in|at|by|until|since|from)\s+)?"
+    r"(?:when\b|(?:what|which)\s+(?:exact\s+)?(?:year|date|day|month|time|hour|season|week)s?\b)",
+    re.I,
+)
+_ASKS_NAME = re.compile(r"\bwhat\s+(?:is|was|are|were)\s+the\s+names?\s+of\b", re.I)
+
+
 def fits_question(claim: str, question: str) -> bool:
-    """The claim is an answer of the kind asked, when the question asks for an amount or a measure.
+    """The claim is an answer of the kind asked, when the question asks for a name, an amount or a
+    measure.
 
     "About 11:40 p.m." is no answer to how fast a train went, nor "travellers complained of long waits"
     to how long they waited, nor "March 4" to how many were hurt; "No one was hurt", "dozens", "at low
     speed" and "until at least Friday" are answers.
     """
+    if _ASKS_NAME.search(question) and not new_names(strip_markers(claim), question):
+        return False  # "the one that halted the trains" names no railroad
+    if _OPENS_WHEN.match(question) and not tells_time(strip_markers(claim)):
+        return False  # "Authorities gave no timetable for lifting the evacuation order" tells no time
     amount, measure = _ASKS_AMOUNT.search(question), _ASKS_MEASURE.search(question)
     if amount is None and measure is None:
         return True

@@ -848,21 +848,30 @@ def test_an_undated_sentence_does_not_answer_for_an_earlier_year_its_article_nam
 
 
 def test_a_name_whose_sentence_lacks_the_asked_role_is_checked_alone():
-    # "safety officer" is asked; the governor's sentence names a director, no officer
+    # "safety officer" is asked; the governor's sentence names a governor and a director, no officer
     g = grounder({"governor": 0.9, "officer": 0.9})
     question = "Who was the safety officer of the lantern festival?"
     ev = g.evidence(question, [passage("courier")])
     judge = Judge("none")
-    assert g.ground(ev, reply("Joachim Brask", "Joachim Brask", ev=ev), PROMPT, judge) is None
+    assert g.ground(ev, reply("Petra Lindqvist", "Petra Lindqvist", ev=ev), PROMPT, judge) is None
     assert len(judge.turns) == 1 and judge.turns[0].startswith(f"Question: {question}")
     # a sentence that names the role needs no call, as any name answer
     judge = Judge("none")
     draft = g.ground(ev, reply("Lena Marsh", "Lena Marsh", ev=ev), PROMPT, judge)
     assert draft is not None and "Lena Marsh" in draft.text and judge.turns == []
     # and the model may still choose the name from a sentence without the role
+    judge = Judge("Lindqvist")
+    draft = g.ground(ev, reply("Petra Lindqvist", "Petra Lindqvist", ev=ev), PROMPT, judge)
+    assert draft is not None and "Petra Lindqvist" in draft.text and len(judge.turns) == 1
+
+
+def test_a_name_the_sentence_titles_with_another_role_is_no_answer_without_a_call():
+    # "festival director Joachim Brask" is no safety officer, whatever the model would choose
+    g = grounder({"governor": 0.9, "officer": 0.9})
+    ev = g.evidence("Who was the safety officer of the lantern festival?", [passage("courier")])
     judge = Judge("Brask")
-    draft = g.ground(ev, reply("Joachim Brask", "Joachim Brask", ev=ev), PROMPT, judge)
-    assert draft is not None and "Joachim Brask" in draft.text and len(judge.turns) == 1
+    assert g.ground(ev, reply("Joachim Brask", "Joachim Brask", ev=ev), PROMPT, judge) is None
+    assert judge.turns == []
 
 
 @pytest.mark.parametrize("lead", [True, False])
@@ -1013,3 +1022,131 @@ def test_a_misread_value_is_recovered_from_the_sentence_after_the_one_cited():
     # the model cites the sentence that names him and misreads the age: the next sentence states it
     draft = g.ground(ev, reply("58", "set to visit", ev=ev), PROMPT, Judge("61"))
     assert draft is not None and draft.text == "61 [1]" and draft.citations[0].quote.startswith("Blinken, 61")
+
+
+LEDGER = (
+    "Hackers hit St Aldric's hospital\n\n"
+    "Hackers broke into the network of St Aldric's hospital on Thursday. "
+    "Police said on Sunday that they had arrested a 24-year-old man in Dunmere."
+)
+GAZETTE = (
+    "St Aldric's hospital records copied\n\n"
+    "The records of 61,000 patients of St Aldric's hospital were copied by hackers, police said. "
+    "No one has been arrested."
+)
+HACK = {"ledger": LEDGER, "gazette": GAZETTE}
+HACK_META = {"ledger": ("Harrowgate Ledger", "2026-04-14"), "gazette": ("Vellmoor Gazette", "2026-04-15")}
+ARRESTED = "Has anyone been arrested over the attack on St Aldric's hospital?"
+
+
+def hack_passage(aid: str) -> Passage:
+    return headed(aid, HACK[aid], *HACK_META[aid])
+
+
+def test_a_yes_no_conflict_between_outlets_quotes_each_sentence():
+    # the cross-encoder need not find the sentences relevant: the predicate and the names choose them
+    g = Grounder(GroundingSettings(), HACK.__getitem__, no_embed, KeywordScorer({"no one": 0.4}))
+    ev = g.evidence(ARRESTED, [hack_passage("gazette"), hack_passage("ledger")])
+    draft = g.ground(ev, reply("No one has been arrested.", "No one", ev=ev), PROMPT, Judge())
+    assert draft.conflict
+    assert draft.text == (
+        "The articles disagree: Vellmoor Gazette (April 15, 2026) gives “No one has been arrested” [1]; "
+        "Harrowgate Ledger (April 14, 2026) gives “Police said on Sunday that they had arrested a 24-year-old man "
+        "in Dunmere” [2]."
+    )
+
+
+def test_a_yes_that_no_sentence_states_gives_way_to_the_sentence_that_says_no():
+    g = Grounder(
+        GroundingSettings(), HACK.__getitem__, no_embed, KeywordScorer({"hackers": 0.9, "no one": 0.4})
+    )
+    ev = g.evidence(ARRESTED, [hack_passage("gazette")])
+    # cited to the sentence about the copied records, which says nothing of an arrest
+    draft = g.ground(
+        ev,
+        reply("Yes, police have arrested hackers over the attack on St Aldric's hospital.", "records", ev=ev),
+        PROMPT,
+        Judge(),
+    )
+    assert not draft.conflict
+    assert draft.text == "No one has been arrested. [1]"
+    assert draft.citations[0].quote == "No one has been arrested."
+
+
+def test_two_outlets_that_agree_on_a_yes_no_answer_are_no_conflict():
+    agreeing = {**HACK, "gazette": GAZETTE.replace("No one has been arrested.", "A man has been arrested.")}
+    g = Grounder(GroundingSettings(), agreeing.__getitem__, no_embed, KeywordScorer({"arrested": 0.9}))
+    ev = g.evidence(
+        ARRESTED, [headed("gazette", agreeing["gazette"], *HACK_META["gazette"]), hack_passage("ledger")]
+    )
+    draft = g.ground(ev, reply("Yes, a man has been arrested.", "A man has", ev=ev), PROMPT, Judge())
+    assert not draft.conflict and draft.text.startswith("Yes, a man has been arrested.")
+
+
+INFIRMARY = "Who is the chief executive of Brennick County Infirmary?"
+
+
+def test_a_role_in_a_sentence_that_never_names_the_asked_body_is_no_answer():
+    # "the hospital's chief executive" is St Aldric's, which the headline names; Brennick County Infirmary
+    # only took the ambulances
+    text = (
+        "Hackers hit St Aldric's hospital\n\n"
+        "Hackers broke into the network of St Aldric's hospital on Thursday. "
+        "The hospital's chief executive, Dr Miriam Holloway-Pryce, apologised. "
+        "Ambulances were diverted to Brennick County Infirmary for 36 hours."
+    )
+    g = Grounder(GroundingSettings(), {"ledger": text}.__getitem__, no_embed, KeywordScorer({"chief": 0.9}))
+    ev = g.evidence(INFIRMARY, [headed("ledger", text, *HACK_META["ledger"])])
+    assert g.ground(ev, reply("Dr Miriam Holloway-Pryce", "chief", ev=ev), PROMPT, Judge()) is None
+
+
+def test_the_claim_moves_to_another_articles_sentence_that_names_the_asked_body():
+    text = (
+        "Hackers hit St Aldric's hospital\n\n"
+        "Ambulances were diverted to a neighbouring hospital for 36 hours. "
+        "The hospital's chief executive, Dr Miriam Holloway-Pryce, apologised."
+    )
+    other = (
+        "Infirmary stretched\n\n"
+        "Brennick County Infirmary's chief executive, Dr Miriam Holloway-Pryce, also runs St Aldric's."
+    )
+    texts = {"ledger": text, "gazette": other}
+    g = Grounder(GroundingSettings(), texts.__getitem__, no_embed, KeywordScorer({"chief": 0.9}))
+    ev = g.evidence(
+        INFIRMARY,
+        [headed("ledger", text, *HACK_META["ledger"]), headed("gazette", other, *HACK_META["gazette"])],
+    )
+    draft = g.ground(ev, reply("Dr Miriam Holloway-Pryce", "The hospital's chief", ev=ev), PROMPT, Judge())
+    assert draft is not None and draft.citations[0].article_id == "gazette"
+
+
+def test_a_misread_is_not_recovered_from_a_sentence_that_never_names_the_asked_place():
+    text = (
+        "Fire halts Kestrel Polymers plant\n\n"
+        "A fire broke out at the Kestrel Polymers plant on Tuesday. "
+        "Kestrel Polymers, which employs 340 people at the site, said production had been halted. "
+        "The company also has a head office in Dunmore."
+    )
+    g = Grounder(GroundingSettings(), {"ledger": text}.__getitem__, no_embed, KeywordScorer({"employs": 0.9}))
+    ev = g.evidence(
+        "How many people work at Kestrel Polymers' head office in Dunmore?",
+        [headed("ledger", text, *HACK_META["ledger"])],
+    )
+    judge = Judge("340")
+    assert g.ground(ev, reply("34", "employs", ev=ev), PROMPT, judge) is None
+    assert judge.options == []  # not even offered: the site is not the head office in Dunmore
+
+
+def test_a_lead_sentence_may_leave_to_its_article_the_name_asked():
+    text = (
+        "Ferry runs aground off Kettle Point\n\n"
+        "A passenger ferry carrying 212 people ran aground on a sandbar on Friday. "
+        "The Marlow Star was refloated on Saturday."
+    )
+    g = Grounder(GroundingSettings(), {"ledger": text}.__getitem__, no_embed, KeywordScorer({"aground": 0.9}))
+    ev = g.evidence(
+        "How many passengers were aboard the Marlow Star when it ran aground?",
+        [headed("ledger", text, *HACK_META["ledger"])],
+    )
+    draft = g.ground(ev, reply("212", "carrying", ev=ev), PROMPT, Judge("212"))
+    assert draft is not None and draft.text == "212 [1]"

@@ -19,6 +19,7 @@ from qa.grounding.verify import (
     support,
     unsupported_names,
     value_kind,
+    values,
     without_years,
 )
 
@@ -266,6 +267,22 @@ def test_a_number_written_as_two_words_is_one_option():
         ("How often do trains run?", "twice an hour", True),
         ("Who won the race?", "Joe Burrow", True),  # not asked for an amount
         ("When did the train derail?", "at about 11:40 p.m.", True),
+        # a name asked is answered by one the question does not give
+        (
+            "What is the name of the Mexican railroad that halted its trains?",
+            "The Mexican railroad that halted its trains was the one that halted them over safety concerns.",
+            False,
+        ),
+        ("What is the name of the Mexican railroad that halted its trains?", "Ferromex", True),
+        # a time asked is answered by one: a date, a day, a word of time, or an event it waits for
+        ("When will the evacuation order be lifted?", "Authorities gave no timetable for lifting it.", False),
+        ("When will the road reopen?", "on Friday", True),
+        ("When will the road reopen?", "later this year", True),
+        ("When will the road reopen?", "once repairs are complete", True),
+        ("When will the probe land?", "as early as 2035", True),
+        ("On what date was the intrusion found?", "Staff noticed it first.", False),
+        ("Who accompanied the minister when she visited?", "Idris Fane", True),  # "when" asks no time here
+        ("In which city was this year's prize ceremony held?", "Lisbourne", True),  # nor "which … year"
     ],
 )
 def test_an_amount_or_measure_asked_is_answered_by_one(question, claim, fits):
@@ -314,6 +331,12 @@ def test_a_day_of_the_week_is_a_version_of_a_day_of_the_week():
             "How many lanterns were launched in 2019?",
             None,
         ),
+        # a participle after a figure leaves the thing out: it may be the asked one, so the model chooses
+        (
+            "The returning officer said 41,208 ballot papers had been counted and 312 rejected.",
+            "How many ballot papers were rejected?",
+            None,
+        ),
         # two figures count the thing: the model chooses
         ("The village has 120 homes, and 40 homes were evacuated.", "How many homes were evacuated?", None),
         # none counts it
@@ -329,6 +352,42 @@ def test_a_day_of_the_week_is_a_version_of_a_day_of_the_week():
 )
 def test_the_figure_that_counts_the_asked_thing(sentence, question, bound):
     assert bound_figure(sentence, asked_thing(question)) == bound
+
+
+@pytest.mark.parametrize(
+    ("question", "things"),
+    [
+        ("How many barges were moored?", {"barg"}),
+        # past "of", a possessive name and a number to the counted words
+        ("How many of St Aldric's servers were taken offline?", {"server"}),
+        ("How many of the hospital's servers were taken offline?", {"server"}),
+        ("How many St Aldric's staff members had their data taken?", {"staff", "member"}),
+        ("How many of the 42 objects were stolen?", {"object"}),
+        # the counted noun ends the phrase; a verb after it is not counted
+        ("How many people applied for the post?", {"peopl"}),
+        ("How many Ukrainian refugees arrived?", {"refuge"}),
+        ("how many calls did the helpline take", {"call"}),
+        # nothing counted
+        ("How much did the museum pay?", set()),
+        ("How many more votes did Tallow get?", set()),
+    ],
+)
+def test_what_a_how_many_question_counts(question, things):
+    assert asked_thing(question) == things
+
+
+@pytest.mark.parametrize(
+    ("sentence", "other"),
+    [
+        # "people" may be any persons asked about; "children" are no staff members
+        ("The hospital employs about 4,600 people, the largest employer in the county.", False),
+        ("The ward treated 40 children last year.", True),
+        ("The records of 61,000 patients were copied.", True),
+        ("Hackers reached 212 of the hospital's 4,600 staff members.", False),
+    ],
+)
+def test_a_figure_counts_another_thing_than_the_staff_asked_but_people_may_be_staff(sentence, other):
+    assert counts_other(sentence, asked_thing("How many of the hospital's staff members were hit?")) is other
 
 
 def test_a_clock_time_is_one_option_and_no_count():
@@ -506,3 +565,18 @@ def test_the_sentence_before_may_hold_a_word_a_claim_adds():
     question = "How did Earl Anthony Wayne describe the immigration force?"
     assert not states_itself(claim, sentence, question)
     assert states_itself(claim, sentence, question, "Wayne spoke of Mexico on Tuesday.")
+
+
+@pytest.mark.parametrize(
+    ("claim", "figures"),
+    [
+        ("No one has been arrested.", set()),  # "one" as a pronoun counts nothing
+        ("The one that sank was older.", set()),
+        ("One man was arrested.", {"1"}),
+        ("Only one of the 42 objects was found.", {"1", "42"}),
+    ],
+)
+def test_one_as_a_pronoun_is_no_figure(claim, figures):
+    assert values(claim, "Has anyone been arrested?") == figures
+    if not figures:
+        assert answer_options(claim, claim, "Has anyone been arrested?") is None  # nothing to check
