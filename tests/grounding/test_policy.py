@@ -1086,6 +1086,12 @@ def test_two_outlets_that_agree_on_a_yes_no_answer_are_no_conflict():
 INFIRMARY = "Who is the chief executive of Brennick County Infirmary?"
 
 
+def one_article(text: str, question: str, hot: dict[str, float]):
+    """A grounder over one article written "Headline\n\nbody", and its evidence for ``question``."""
+    g = Grounder(GroundingSettings(), {"ledger": text}.__getitem__, no_embed, KeywordScorer(hot))
+    return g, g.evidence(question, [headed("ledger", text, *HACK_META["ledger"])])
+
+
 def test_a_role_in_a_sentence_that_never_names_the_asked_body_is_no_answer():
     # "the hospital's chief executive" is St Aldric's, which the headline names; Brennick County Infirmary
     # only took the ambulances
@@ -1095,8 +1101,7 @@ def test_a_role_in_a_sentence_that_never_names_the_asked_body_is_no_answer():
         "The hospital's chief executive, Dr Miriam Holloway-Pryce, apologised. "
         "Ambulances were diverted to Brennick County Infirmary for 36 hours."
     )
-    g = Grounder(GroundingSettings(), {"ledger": text}.__getitem__, no_embed, KeywordScorer({"chief": 0.9}))
-    ev = g.evidence(INFIRMARY, [headed("ledger", text, *HACK_META["ledger"])])
+    g, ev = one_article(text, INFIRMARY, {"chief": 0.9})
     assert g.ground(ev, reply("Dr Miriam Holloway-Pryce", "chief", ev=ev), PROMPT, Judge()) is None
 
 
@@ -1127,10 +1132,8 @@ def test_a_misread_is_not_recovered_from_a_sentence_that_never_names_the_asked_p
         "Kestrel Polymers, which employs 340 people at the site, said production had been halted. "
         "The company also has a head office in Dunmore."
     )
-    g = Grounder(GroundingSettings(), {"ledger": text}.__getitem__, no_embed, KeywordScorer({"employs": 0.9}))
-    ev = g.evidence(
-        "How many people work at Kestrel Polymers' head office in Dunmore?",
-        [headed("ledger", text, *HACK_META["ledger"])],
+    g, ev = one_article(
+        text, "How many people work at Kestrel Polymers' head office in Dunmore?", {"employs": 0.9}
     )
     judge = Judge("340")
     assert g.ground(ev, reply("34", "employs", ev=ev), PROMPT, judge) is None
@@ -1143,10 +1146,7 @@ def test_a_lead_sentence_may_leave_to_its_article_the_name_asked():
         "A passenger ferry carrying 212 people ran aground on a sandbar on Friday. "
         "The Marlow Star was refloated on Saturday."
     )
-    g = Grounder(GroundingSettings(), {"ledger": text}.__getitem__, no_embed, KeywordScorer({"aground": 0.9}))
-    ev = g.evidence(
-        "How many passengers were aboard the Marlow Star when it ran aground?",
-        [headed("ledger", text, *HACK_META["ledger"])],
-    )
+    question = "How many passengers were aboard the Marlow Star when it ran aground?"
+    g, ev = one_article(text, question, {"aground": 0.9})
     draft = g.ground(ev, reply("212", "carrying", ev=ev), PROMPT, Judge("212"))
     assert draft is not None and draft.text == "212 [1]"
