@@ -437,14 +437,17 @@ class Grounder:
         return chosen
 
     def _unnamed(self, ev: Evidence, x: Sentence) -> list[str]:
-        """The question's names that sentence ``x``, the one before it, its article's headline and its
-        lead all leave out (``unnamed``): a news sentence says "the hospital" for the one its story is
-        about, which the headline or the lead names. The lead itself ("A passenger ferry carrying 212
-        people ran aground …") may leave to the rest of its article what the article names."""
+        """The question's names that neither sentence ``x`` nor its article's headline nor anything
+        before it in the article names (``unnamed``): a news sentence says "the hospital" or "the rescue"
+        for what its story named earlier, never for what it names only later ("ambulances were
+        diverted to Brennick County Infirmary", after "the hospital's chief executive"). The lead ("A
+        passenger ferry carrying 212 people ran aground …") may leave to the rest of its article what
+        the article names."""
+        article = ev.texts[x.article_id]
         if self._is_lead(ev, x):
-            return unnamed(ev.question, ev.texts[x.article_id])
+            return unnamed(ev.question, article)
         title = ev.passages[x.passage].title
-        return unnamed(ev.question, f"{ev.context[x.n]} {shown(title or '')} {self._lead(ev, x)}")
+        return unnamed(ev.question, f"{shown(title or '')} {article[: x.end]}")
 
     def _is_lead(self, ev: Evidence, x: Sentence) -> bool:
         """Sentence ``x`` opens an article published under a headline: its lead."""

@@ -1150,3 +1150,17 @@ def test_a_lead_sentence_may_leave_to_its_article_the_name_asked():
     g, ev = one_article(text, question, {"aground": 0.9})
     draft = g.ground(ev, reply("212", "carrying", ev=ev), PROMPT, Judge("212"))
     assert draft is not None and draft.text == "212 [1]"
+
+
+def test_a_sentence_may_refer_to_what_its_article_named_earlier():
+    # "the rescue" is the Saint Oriel's, which the article named two sentences before; not its headline
+    text = (
+        "Ferry runs aground off Kestle Point\n\n"
+        "A passenger ferry ran aground on a sandbank on Saturday evening. "
+        "The Saint Oriel was on its evening crossing to Hallin Isle. "
+        "The vessel settled on the sand with a slight list. "
+        "The rescue was led by Tamsin Rudd, coxswain of the Kestle lifeboat."
+    )
+    g, ev = one_article(text, "Who led the lifeboat rescue of the Saint Oriel's passengers?", {"rescue": 0.9})
+    draft = g.ground(ev, reply("Tamsin Rudd", "Tamsin Rudd", ev=ev), PROMPT, Judge())
+    assert draft is not None and draft.text == "Tamsin Rudd [1]"
