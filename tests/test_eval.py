@@ -391,7 +391,20 @@ def test_eval_set_gold_answers_occur_in_their_evidence() -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["traps", "fresh", "wire", "blind", "blind2", "blind3", "blind4", "blind5", "blind6", "blind7", "blind8", "blind9"],
+    [
+        "traps",
+        "fresh",
+        "wire",
+        "blind",
+        "blind2",
+        "blind3",
+        "blind4",
+        "blind5",
+        "blind6",
+        "blind7",
+        "blind8",
+        "blind9",
+    ],
 )  # not heldout: never read by tests
 def test_written_sets_quote_their_articles_verbatim(name: str) -> None:
     from qa.ingest import read_articles
