@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from qa.grounding.terms import specific_terms
+from qa.grounding.terms import WORD, specific_terms
 from qa.grounding.text import STOP, stem, stems, words, wordset
 
 _YES_NO_QUESTION = re.compile(
@@ -62,7 +62,7 @@ def predicate(question: str, claim: str, sentences: Sequence[str]) -> str | None
 def polarity(sentence: str, pred: str) -> bool | None:
     """True when the sentence states the predicate, False when it negates it, None when it does not
     have it. A negation counts within its clause, at most ``NEGATION_REACH`` words before."""
-    tokens = list(re.finditer(r"[^\W_]+(?:['’][^\W_]+)?", sentence))
+    tokens = list(WORD.finditer(sentence))
     for i, m in enumerate(tokens):
         if stem(m.group(0).casefold()) != pred:
             continue

@@ -311,21 +311,21 @@ class Grounder:
         pool = [x for x in ev.sentences if x.n in said and self._same_question(ev, x, stated)]
         rel = self.in_context(ev, pool)
         # the answer's own: its sentence when that says it, else its article's, else any article's
-        agree = sorted(
+        first = min(
             (x for x in pool if said[x.n] == mine),
             key=lambda x: (x.n != primary.n, x.article_id != primary.article_id, -rel[x.n]),
+            default=None,
         )
         against = sorted((x for x in pool if said[x.n] != mine), key=lambda x: -rel[x.n])
         if not against:
             return None
-        if not agree:
+        if first is None:
             if primary.n in said:
                 return None
             x = against[0]
             c = make_citation(1, x, ev.passages[x.passage], ev.texts[x.article_id])
             log.info("yes/no answer %r stated nowhere; sentence %d says the opposite", answer, x.n)
             return None if c is None else Draft(f"{one_line(x.text)} [1]", [c])
-        first = agree[0]
         other = next((x for x in against if x.article_id != first.article_id), None)
         if other is None:
             return None
@@ -396,24 +396,15 @@ class Grounder:
                 "dropped unsupported claim %r (support %.2f cited, %.2f best)", claim, score_cited, score_all
             )
             return None
-        unbound = self.unbound(ev, chosen)
-        if unbound:
-            # another retrieved article may state the claim and be about what was asked
-            bound = [x for x in ev.sentences if not self.unbound(ev, x)]
-            score, other = best_support(claim, bound, ev.question, ev.context, ev.rel, s.min_stated)
+        # The sentence must be about the question's names, years and work (``unbound``) and name whom or
+        # what it asks about (``_unnamed``: "the hospital's chief executive" in a story about St Aldric's
+        # is no answer for Brennick County Infirmary); another retrieved sentence that is may state it.
+        off = self.unbound(ev, chosen) or self._unnamed(ev, chosen)
+        if off:
+            about = [x for x in ev.sentences if not self.unbound(ev, x) and not self._unnamed(ev, x)]
+            score, other = best_support(claim, about, ev.question, ev.context, ev.rel, s.min_stated)
             if other is None or score < s.min_support:
-                log.info("dropped claim %r: sentence %d is not about %s", claim, chosen.n, unbound)
-                return None
-            chosen = other
-        left_out = self._unnamed(ev, chosen)
-        if left_out:
-            # the sentence, the one before, its headline and its lead never name whom or what the question
-            # asks about: "the hospital's chief executive" in a story about St Aldric's is no answer for
-            # Brennick County Infirmary; another article's sentence that names it may state the claim
-            named = [x for x in ev.sentences if not self._unnamed(ev, x) and not self.unbound(ev, x)]
-            score, other = best_support(claim, named, ev.question, ev.context, ev.rel, s.min_stated)
-            if other is None or score < s.min_support:
-                log.info("dropped claim %r: sentence %d never names %s", claim, chosen.n, left_out)
+                log.info("dropped claim %r: sentence %d is not about %s", claim, chosen.n, off)
                 return None
             chosen = other
         if self._counts_other(ev, claim, chosen):

@@ -187,11 +187,11 @@ def unnamed(question: str, known: str) -> list[str]:
     """The question's names (as written together) of which ``known`` has not one word: "Brennick County
     Infirmary" in a sentence about "the hospital's chief executive" and an article about St Aldric's.
     One word is enough ("Skov" for "Renata Skov"); numbers and years are left to their own checks."""
-    missing = missing_terms(question, known)
+    missing, named = missing_terms(question, known), specific_terms(question)
     return [
         " ".join(run)
         for run in name_runs(question)
-        if all(_bare(fold(t)) in missing for t in run if _bare(fold(t)) in specific_terms(question))
+        if all(w in missing for w in (_bare(fold(t)) for t in run) if w in named)
     ]
 
 

@@ -324,7 +324,9 @@ def asked_thing(question: str) -> set[str]:
 
 
 _BEFORE_COUNTED = wordset("of the a an")
-_PLURALS = wordset("people children men women")
+# plurals without an s; "people" ends a question's counted phrase but may count any persons asked about
+_PERSON_PLURALS = wordset("children men women")
+_PLURALS = _PERSON_PLURALS | {"people"}
 
 
 _PLURAL = re.compile(r"[a-z][a-z'’-]+[^s\W]s")  # "lanterns", "stalls"; not "across"
@@ -333,7 +335,7 @@ _PLURAL = re.compile(r"[a-z][a-z'’-]+[^s\W]s")  # "lanterns", "stalls"; not "a
 def _plural(word: str) -> bool:
     """A plural noun's shape: "lanterns", "stalls", "children"; not "across" nor a function word, nor
     "people", which counts any persons asked about ("6,000 people" for how many migrants)."""
-    return word in _PLURALS - {"people"} or (bool(_PLURAL.fullmatch(word)) and word not in STOP)
+    return word in _PERSON_PLURALS or (bool(_PLURAL.fullmatch(word)) and word not in STOP)
 
 
 _NEXT_WORDS = re.compile(r"\s+((?:[^\W\d_][\w'’-]*\s*){1,3})")
@@ -373,9 +375,8 @@ def _counts(sentence: str, figure: re.Match[str], things: set[str]) -> bool | No
     if not following or following[0] in STOP:
         return None
     if following[0].endswith("ed") and not stems(following[0]) & things:
-        return (
-            None  # a participle, the thing left out: "41,208 ballot papers had been counted and 312 rejected"
-        )
+        # a participle, the thing left out: "41,208 ballot papers had been counted and 312 rejected"
+        return None
     if len(following) == 2 and not _plural(following[0]) and _plural(following[1]):
         following = following[1:]  # the head noun counts: "730,000 migrant encounters" are no migrants
     return bool(stems(" ".join(following)) & things)
@@ -644,14 +645,7 @@ _TIME_WORDS = wordset(
 
 def tells_time(text: str) -> bool:
     """The text gives a time: a number, a month or a day of the week, or a word of time."""
-    said = set(words(text))
-    return bool(
-        re.search(r"\d", text)
-        or said & _TIME_WORDS
-        or said & set(MONTHS)
-        or any(d.casefold() in said for d in WEEKDAY_NAMES)
-        or word_numbers(text)
-    )
+    return bool(re.search(r"\d", text) or set(words(text)) & (_TIME_WORDS | CALENDAR) or word_numbers(text))
 
 
 # a question that asks for a time from its first words: not "Who went with her when she visited?", nor
@@ -672,14 +666,14 @@ def fits_question(claim: str, question: str) -> bool:
     to how long they waited, nor "March 4" to how many were hurt; "No one was hurt", "dozens", "at low
     speed" and "until at least Friday" are answers.
     """
-    if _ASKS_NAME.search(question) and not new_names(strip_markers(claim), question):
+    text = strip_markers(claim)
+    if _ASKS_NAME.search(question) and not new_names(text, question):
         return False  # "the one that halted the trains" names no railroad
-    if _OPENS_WHEN.match(question) and not tells_time(strip_markers(claim)):
+    if _OPENS_WHEN.match(question) and not tells_time(text):
         return False  # "Authorities gave no timetable for lifting the evacuation order" tells no time
     amount, measure = _ASKS_AMOUNT.search(question), _ASKS_MEASURE.search(question)
     if amount is None and measure is None:
         return True
-    text = strip_markers(claim)
     plain = _CLOCK.sub(" ", text)
     for d in [d.group(0) for d in _FIGURE_OR_DATE.finditer(plain) if value_kind(d.group(0)) == "date"]:
         plain = plain.replace(d, " ")
